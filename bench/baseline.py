@@ -1,0 +1,75 @@
+"""The practical limit: a plain pyzmq SUB loop that receives and ``json.loads`` the same stream.
+
+``baseline_main`` runs in its own process (``spawn``), single-threaded: ``recv_multipart``,
+``json.loads`` of the envelope, then the same ``Tally`` bookkeeping a bench consumer does in the
+hub. ``Baseline`` is its handle in the bench process's main thread; it has the same shape as
+:class:`bench.hubproc.Hub` so a scenario can run either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from typing import Any
+
+import zmq
+
+from bench.tally import Tally
+from bench.wire import stamp_of
+
+log = logging.getLogger(__name__)
+
+NAME = "baseline"
+RCVHWM = 2_000_000
+
+
+def baseline_main(endpoint: str, expect: int, report: str, latency: bool) -> None:
+    """Baseline process entry point: receive until the last message of the run, then exit."""
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.SUB)
+    sock.setsockopt(zmq.RCVHWM, RCVHWM)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SUBSCRIBE, b"")
+    sock.connect(endpoint)
+    tally = Tally(NAME, expect, report, latency)
+    recv, loads, observe = sock.recv_multipart, json.loads, tally.observe
+    while not tally.finished:
+        _topic, envelope = recv()
+        observe(*stamp_of(loads(envelope)["msg"]))
+    tally.close()
+    sock.close()
+    ctx.term()
+
+
+class Baseline:
+    """Bench-side handle on one baseline process."""
+
+    def __init__(self, expect: int, report: str, latency: bool = False) -> None:
+        self.expect = expect
+        self.report = report
+        self.latency = latency
+        self.names = [NAME]
+        self._process: Any = None
+
+    def start(self, endpoint: str) -> None:
+        """Start receiving from the publisher at ``endpoint``."""
+        ctx = multiprocessing.get_context("spawn")
+        args = (endpoint, self.expect, self.report, self.latency)
+        self._process = ctx.Process(target=baseline_main, args=args, name="bench-baseline")
+        self._process.start()
+
+    def alive(self) -> bool:
+        """Whether the process is still running (it exits by itself once done)."""
+        return self._process is not None and (
+            self._process.is_alive() or self._process.exitcode == 0
+        )
+
+    def stop(self) -> None:
+        """Wait for the process to exit; kill it if it does not."""
+        if self._process is None:
+            return
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()

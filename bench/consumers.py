@@ -1,0 +1,62 @@
+"""Bench consumer plugins, loaded by the hub subprocess as ``bench.consumers:<Class>``.
+
+Their methods run on the consumer's own worker thread inside the hub (``setup`` and ``consume``;
+``teardown`` on shutdown). They do as little as a consumer can while still proving that every
+message arrived: see :class:`bench.tally.Tally`.
+
+Config keys (``consumers.<name>.config``): ``name``, ``expect`` (messages in the timed run),
+``report`` (the bench's PULL endpoint), ``latency`` (keep send -> consume() samples);
+``StalledConsumer`` takes only ``release``: a file whose appearance ends the stall, so the hub
+can still shut down cleanly at the end of a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from bench.tally import Tally
+from bench.wire import stamp_of
+from hub import Consumer
+
+log = logging.getLogger(__name__)
+
+
+class CountingConsumer(Consumer):
+    """Counts every message (and its latency, if asked) and reports to the bench process."""
+
+    topics = ["*"]
+
+    def setup(self) -> None:
+        """Build the tally; its report socket is created on first use, on this thread."""
+        self._tally = Tally.from_config(self.config)
+
+    def consume(self, message) -> None:  # type: ignore[no-untyped-def]
+        """Count one message; nothing else."""
+        self._tally.observe(*stamp_of(message.body))
+
+    def teardown(self) -> None:
+        """Close the report socket."""
+        self._tally.close()
+
+
+class StalledConsumer(Consumer):
+    """Blocks in its first ``consume()`` until the ``release`` file exists (for ever if unset)."""
+
+    topics = ["*"]
+
+    _released = False
+
+    def consume(self, message) -> None:  # type: ignore[no-untyped-def]
+        """Stall: the first call blocks, so the consumer's queue only grows."""
+        if self._released:
+            return
+        release = self.config.get("release")
+        if release is None:
+            threading.Event().wait()
+        path = Path(release)
+        while not path.exists():
+            time.sleep(0.1)
+        self._released = True

@@ -1,0 +1,159 @@
+"""The hub under test: a ``consumer-hub run`` subprocess with bench consumers, and its RSS.
+
+Runs in the bench process: ``Hub`` on the main thread, the RSS sampler on one daemon thread of
+its own. The hub's stderr goes to a log file in the run's temporary directory; it is shown when
+the hub fails to start or exits badly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+READY = "hub ready"
+STATUS = re.compile(r"status endpoint listening on (http://\S+)")
+COUNTING = "bench.consumers:CountingConsumer"
+STALLED = "bench.consumers:StalledConsumer"
+
+
+def hub_command() -> list[str]:
+    """``consumer-hub`` from the running interpreter's venv (or PATH)."""
+    script = Path(sys.executable).parent / "consumer-hub"
+    found = str(script) if script.exists() else shutil.which("consumer-hub")
+    if found is None:
+        raise RuntimeError("consumer-hub not found: run `make test` to install the venv")
+    return [found, "run"]
+
+
+def consumer_entry(cls: str, config: dict[str, Any], queue_size: int) -> dict[str, Any]:
+    """One ``consumers.<name>`` block of the hub config."""
+    return {"class": cls, "threads": 1, "queue_size": queue_size, "config": config}
+
+
+class RssSampler:
+    """Polls a process's resident set size every ``interval`` seconds and keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self._process = psutil.Process(pid)
+        self._interval = interval
+        self._stop = threading.Event()
+        self.peak = 0
+        self.first = 0
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+
+    def start(self) -> None:
+        """Start sampling."""
+        self._thread.start()
+
+    def stop(self) -> int:
+        """Stop sampling; the peak RSS in bytes."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                rss = self._process.memory_info().rss
+            except psutil.Error:
+                return
+            self.first = self.first or rss
+            self.peak = max(self.peak, rss)
+            self._stop.wait(self._interval)
+
+
+class Hub:
+    """Bench-side handle on one hub subprocess (one per measured run)."""
+
+    RELEASE = "release"  # file in the run directory that ends a StalledConsumer's stall
+
+    def __init__(self, directory: Path, consumers: dict[str, dict[str, Any]]) -> None:
+        self.directory = directory
+        self.consumers = consumers
+        self.names = [n for n, c in consumers.items() if c["class"] == COUNTING]
+        self.log_path = directory / "hub.log"
+        self.status_url = ""
+        self.exit_code: int | None = None
+        self.ready_rss = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self.rss: RssSampler | None = None
+
+    def start(self, endpoint: str) -> None:
+        """Write the config, start the hub connected to ``endpoint``, wait for "hub ready"."""
+        config = {
+            "endpoints": [endpoint],
+            "status": {"host": "127.0.0.1", "port": 0},
+            "consumers": self.consumers,
+        }
+        path = self.directory / "hub.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        env = {**os.environ, "PYTHONPATH": _pythonpath()}
+        with self.log_path.open("wb") as stderr:
+            self._process = subprocess.Popen(
+                [*hub_command(), "--config", str(path)], stderr=stderr, env=env, cwd=REPO
+            )
+        self.rss = RssSampler(self._process.pid)
+        self.rss.start()
+        self._wait_ready(60)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text(errors="replace")
+            if READY in text:
+                match = STATUS.search(text)
+                self.status_url = match.group(1) if match else ""
+                self.ready_rss = psutil.Process(self._process.pid).memory_info().rss
+                return
+            if not self.alive():
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"hub did not get ready; its log:\n{self.log_tail()}")
+
+    def alive(self) -> bool:
+        """Whether the hub process is still running."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM (the hub drains and exits 0); SIGKILL after ``timeout`` seconds."""
+        if self._process is None:
+            return
+        (self.directory / self.RELEASE).touch()
+        if self.alive():
+            self._process.send_signal(signal.SIGTERM)
+        try:
+            self.exit_code = self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("hub did not exit within %.0f s of SIGTERM; killing it", timeout)
+            self._process.kill()
+            self.exit_code = self._process.wait()
+        if self.rss is not None:
+            self.rss.stop()
+        if self.exit_code != 0:
+            log.warning("hub exited with %s; log tail:\n%s", self.exit_code, self.log_tail())
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines of the hub's stderr."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _pythonpath() -> str:
+    existing = os.environ.get("PYTHONPATH")
+    return f"{REPO}{os.pathsep}{existing}" if existing else str(REPO)

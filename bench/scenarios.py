@@ -1,0 +1,269 @@
+"""The measured runs: throughput, latency, isolation, memory, each against the baseline.
+
+Runs in the bench process's main thread. Every run starts a fresh publisher process and a fresh
+receiver (a hub subprocess or a baseline process), waits until a warm-up message has reached
+every counting receiver (no fixed sleeps), then times ``count`` messages. A receiver that does
+not get every message, in order, raises :class:`bench.collector.LossError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from bench import report
+from bench.baseline import Baseline
+from bench.collector import Collector, Done
+from bench.hubproc import COUNTING, STALLED, Hub, consumer_entry
+from bench.publisher import Publisher
+from bench.report import Row
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 10_000
+QUEUE_MARGIN = 100_000
+WARM_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How big each run is; ``quick()`` for a short check."""
+
+    messages: int = 200_000
+    fanout: int = 10
+    latency_messages: dict[int, int] = field(default_factory=lambda: {1000: 10_000, 10000: 50_000})
+    backlog: int = 1_000_000
+    idle_timeout: float = 15.0
+
+    @classmethod
+    def quick(cls, messages: int | None = None) -> Settings:
+        """About a minute in all."""
+        return cls(
+            messages=messages or 20_000,
+            latency_messages={1000: 2_000, 10000: 10_000},
+            backlog=100_000,
+        )
+
+
+class Session:
+    """The settings of one ``python -m bench`` and the baseline throughput, measured once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._baseline: Run | None = None
+
+    def baseline(self) -> Run:
+        """The plain loop's throughput run (the first caller pays for it)."""
+        if self._baseline is None:
+            n = self.settings.messages
+            self._baseline = measure(baseline(n), n, 0, self.settings.idle_timeout)
+        return self._baseline
+
+
+class Receiver(Protocol):
+    """A hub subprocess or a baseline process, as a run sees it."""
+
+    names: list[str]
+
+    def start(self, endpoint: str) -> None: ...
+    def alive(self) -> bool: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Run:
+    """The outcome of one timed run."""
+
+    done: dict[str, Done]
+    send_rate: float
+    peak_rss: int = 0
+    ready_rss: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Messages a second into the slowest receiver (first send to its last consume)."""
+        return min(d.rate for d in self.done.values())
+
+
+ReceiverFactory = Callable[[Path, str], Receiver]
+
+
+def measure(make: ReceiverFactory, count: int, rate: float, idle_timeout: float) -> Run:
+    """Publish ``count`` messages (paced to ``rate``/s if non-zero) into a fresh receiver."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        collector = Collector(Path(tmp))
+        receiver = make(Path(tmp), collector.endpoint)
+        publisher = Publisher(count, rate)
+        try:
+            publisher.start()
+            receiver.start(publisher.endpoint)
+            collector.wait_warm(receiver.names, receiver.alive, WARM_TIMEOUT_S)
+            publisher.go()
+            done = collector.wait_done(receiver.names, count, receiver.alive, idle_timeout)
+            publisher.wait_sent(30)
+            run = Run(done, publisher.send_rate)
+            if isinstance(receiver, Hub) and receiver.rss is not None:
+                run.peak_rss, run.ready_rss = receiver.rss.peak, receiver.ready_rss
+            return run
+        finally:
+            receiver.stop()
+            publisher.stop()
+            collector.close()
+
+
+def baseline(count: int, latency: bool = False) -> ReceiverFactory:
+    """A factory for the plain SUB loop."""
+    return lambda _tmp, report_to: Baseline(count, report_to, latency)
+
+
+def hub(
+    counting: int, count: int, latency: bool = False, stalled_queue: int = 0
+) -> ReceiverFactory:
+    """A factory for a hub with ``counting`` counting consumers (and a stalled one if asked)."""
+
+    def make(tmp: Path, report_to: str) -> Hub:
+        consumers: dict[str, dict[str, Any]] = {}
+        for i in range(counting):
+            name = "fast" if counting == 1 else f"fast{i}"
+            config = {"name": name, "expect": count, "report": report_to, "latency": latency}
+            consumers[name] = consumer_entry(COUNTING, config, QUEUE_SIZE)
+        if stalled_queue:
+            config = {"release": str(tmp / Hub.RELEASE)}
+            consumers["stalled"] = consumer_entry(STALLED, config, stalled_queue)
+        return Hub(tmp, consumers)
+
+    return make
+
+
+def throughput(session: Session) -> list[Row]:
+    """Messages/s into 1 idle consumer, deliveries/s into ``fanout`` consumers, vs the loop."""
+    s, base = session.settings, session.baseline()
+    n = s.messages
+    one = measure(hub(1, n), n, 0, s.idle_timeout)
+    many = measure(hub(s.fanout, n), n, 0, s.idle_timeout)
+    b = report.rate(base.rate)
+    deliveries = many.rate * s.fanout
+    return [
+        Row("publisher send rate (upper bound)", report.rate(base.send_rate)),
+        Row(
+            "1 consumer",
+            report.rate(one.rate),
+            b,
+            one.rate / base.rate,
+            ">= 1.0x",
+            one.rate >= base.rate,
+        ),
+        Row(
+            f"{s.fanout} consumers, messages",
+            report.rate(many.rate),
+            b,
+            many.rate / base.rate,
+            ">= 0.5x",
+            many.rate >= 0.5 * base.rate,
+        ),
+        Row(
+            f"{s.fanout} consumers, deliveries",
+            report.rate(deliveries, "deliveries/s"),
+            b,
+            deliveries / base.rate,
+            ">= 5x",
+            deliveries >= 5 * base.rate,
+        ),
+    ]
+
+
+def latency(session: Session) -> list[Row]:
+    """send -> consume() start at each fixed offered load, hub vs loop."""
+    s = session.settings
+    rows: list[Row] = []
+    for load, count in sorted(s.latency_messages.items()):
+        base = measure(baseline(count, latency=True), count, load, s.idle_timeout)
+        one = measure(hub(1, count, latency=True), count, load, s.idle_timeout)
+        rows += _latency_rows(load, one.done["fast"], base.done["baseline"])
+        rows.append(
+            Row(
+                f"{load:,}/s: publisher achieved",
+                report.rate(one.send_rate),
+                report.rate(base.send_rate),
+            )
+        )
+    return rows
+
+
+def _latency_rows(load: int, hub_done: Done, base_done: Done) -> list[Row]:
+    hub_sorted, base_sorted = sorted(hub_done.samples), sorted(base_done.samples)
+    rows = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999)):
+        h = report.percentile(hub_sorted, fraction)
+        b = report.percentile(base_sorted, fraction)
+        target, met = "", None
+        if load == 1000 and label == "p99":
+            target, met = "<= 1.2x", h <= 1.2 * b
+        rows.append(
+            Row(
+                f"{load:,}/s: {label}",
+                report.micros(h),
+                report.micros(b),
+                h / max(b, 1),
+                target,
+                met,
+            )
+        )
+    return rows
+
+
+def isolation(session: Session) -> list[Row]:
+    """The fast consumer's throughput alone and with a stalled consumer beside it."""
+    s, base = session.settings, session.baseline()
+    n, b = s.messages, report.rate(base.rate)
+    alone = measure(hub(1, n), n, 0, s.idle_timeout)
+    beside = measure(hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
+    kept = beside.rate / alone.rate
+    return [
+        Row("fast consumer alone", report.rate(alone.rate), b, alone.rate / base.rate),
+        Row(
+            "fast consumer beside a stalled one",
+            report.rate(beside.rate),
+            b,
+            beside.rate / base.rate,
+        ),
+        Row("beside / alone", f"{kept:.2f}x", "", kept, ">= 0.90x", kept >= 0.9),
+    ]
+
+
+def memory(session: Session, budget_mb: float = 200.0) -> list[Row]:
+    """Peak RSS of the hub while a stalled consumer's backlog grows to ``backlog`` messages."""
+    s, base = session.settings, session.baseline()
+    n = s.backlog
+    run = measure(hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
+    per_message = (run.peak_rss - run.ready_rss) / n
+    return [
+        Row("RSS when ready", report.megabytes(run.ready_rss)),
+        Row(
+            f"peak RSS, {n:,}-message backlog",
+            report.megabytes(run.peak_rss),
+            "",
+            None,
+            f"<= {budget_mb:.0f} MB",
+            run.peak_rss <= budget_mb * report.MB,
+        ),
+        Row("growth per backlogged message", f"{per_message:,.0f} B"),
+        Row(
+            "ingest meanwhile (fast consumer)",
+            report.rate(run.rate),
+            report.rate(base.rate),
+            run.rate / base.rate,
+        ),
+    ]
+
+
+SCENARIOS: dict[str, Callable[[Session], list[Row]]] = {
+    "throughput": throughput,
+    "latency": latency,
+    "isolation": isolation,
+    "memory": memory,
+}

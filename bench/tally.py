@@ -1,0 +1,127 @@
+"""Counting what arrives, and telling the bench process about it.
+
+Runs wherever benchmark messages are counted: on a bench consumer's worker thread inside the hub
+subprocess, and in the baseline process's receive loop. One ``Tally`` per receiver, used by one
+thread only. It reports to the bench process over a ZeroMQ PUSH socket (the bench binds the PULL
+end, see :mod:`bench.collector`); each report is ``[json header]`` or ``[json header, samples]``
+with the latency samples as native int64 nanoseconds.
+
+Events: ``warm`` (the first warm-up message arrived), ``progress`` (every ``progress_every``
+messages) and ``done`` (the last sequence number, or the expected count, arrived).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+import zmq
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 20_000
+
+
+class Reporter:
+    """A lazily connected PUSH socket; owned by the thread that first sends on it."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self._socket: zmq.Socket | None = None
+
+    def send(self, header: Mapping[str, Any], payload: bytes | None = None) -> None:
+        """Send one report; blocks only if the bench has stopped reading (it never does)."""
+        if self._socket is None:
+            self._socket = zmq.Context.instance().socket(zmq.PUSH)
+            self._socket.setsockopt(zmq.LINGER, 5000)
+            self._socket.connect(self.endpoint)
+        frames = [json.dumps(header).encode()]
+        if payload is not None:
+            frames.append(payload)
+        self._socket.send_multipart(frames)
+
+    def close(self) -> None:
+        """Close the socket (pending reports are flushed for up to 5 s)."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+class Tally:
+    """Counts one run's messages, checks their order, keeps latency samples if asked."""
+
+    def __init__(self, name: str, expect: int, report: str, latency: bool = False) -> None:
+        self.name = name
+        self.expect = expect
+        self.latency = latency
+        self.reporter = Reporter(report)
+        self.count = 0
+        self.missing = 0  # sequence numbers skipped over
+        self.disorder = 0  # sequence numbers at or below one already seen
+        self.next_seq = 0
+        self.first_sent_ns = 0
+        self.warm = False
+        self.finished = False
+        self.samples = array("q")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Tally:
+        """A tally from a bench consumer's config dict (keys name, expect, report, latency)."""
+        return cls(
+            config["name"], int(config["expect"]), config["report"], config.get("latency", False)
+        )
+
+    def observe(self, seq: int, sent_ns: int) -> None:
+        """Count message ``seq``, sent at ``sent_ns`` (``time.monotonic_ns()`` of the publisher)."""
+        if seq < 0:
+            if not self.warm:
+                self.warm = True
+                self._send("warm")
+            return
+        if self.latency:
+            self.samples.append(time.monotonic_ns() - sent_ns)
+        if self.count == 0:
+            self.first_sent_ns = sent_ns
+        if seq != self.next_seq:
+            self._out_of_sequence(seq)
+        self.next_seq = max(self.next_seq, seq + 1)
+        self.count += 1
+        if self.count % PROGRESS_EVERY == 0:
+            self._send("progress")
+        if seq == self.expect - 1 or self.count == self.expect:
+            self._finish()
+
+    def _out_of_sequence(self, seq: int) -> None:
+        if seq > self.next_seq:
+            self.missing += seq - self.next_seq
+        else:
+            self.disorder += 1
+
+    def _finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        last_ns = time.monotonic_ns()
+        self._send(
+            "done", last_ns=last_ns, payload=self.samples.tobytes() if self.latency else None
+        )
+
+    def _send(self, event: str, payload: bytes | None = None, **extra: Any) -> None:
+        header = {
+            "event": event,
+            "name": self.name,
+            "count": self.count,
+            "missing": self.missing,
+            "disorder": self.disorder,
+            "first_sent_ns": self.first_sent_ns,
+            **extra,
+        }
+        self.reporter.send(header, payload)
+
+    def close(self) -> None:
+        """Release the report socket."""
+        self.reporter.close()

@@ -1,0 +1,62 @@
+"""The benchmark's wire format: real fedmsg samples stamped with a sequence number and send time.
+
+Runs in the publisher process (``encode``) and wherever messages are counted (``stamp_of``):
+the hub's consumer worker threads and the baseline process. Pure functions, no state.
+
+Each envelope gets a unique ``msg_id`` and its ``msg`` gets a first key
+``"bench": [seq, sent_ns]``, where ``sent_ns`` is ``time.monotonic_ns()`` in the publisher
+(CLOCK_MONOTONIC is system-wide on Linux, so the receiving process can subtract it). Warm-up
+messages carry ``seq == -1``. The bytes are built by formatting a pre-rendered template, so the
+publisher spends no time in a JSON encoder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SAMPLES = Path(__file__).resolve().parent.parent / "hub" / "data" / "fedmsg-samples.jsonl"
+WARMUP_SEQ = -1
+
+
+@dataclass(frozen=True)
+class Template:
+    """One sample envelope, ready to stamp: ``frames(seq, sent_ns)`` gives the two wire frames."""
+
+    topic: bytes
+    body: bytes  # %-template with three %d: msg_id's seq, seq, sent_ns
+
+    def frames(self, seq: int, sent_ns: int) -> tuple[bytes, bytes]:
+        """The multipart ``[topic, envelope]`` for message ``seq`` sent at ``sent_ns``."""
+        return self.topic, self.body % (seq, seq, sent_ns)
+
+
+def load_samples(path: Path = SAMPLES) -> list[dict[str, Any]]:
+    """The bundled real fedmsg envelopes, one JSON object per line."""
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def make_template(envelope: Mapping[str, Any]) -> Template:
+    """Pre-render ``envelope`` so that only the stamp remains to be filled in."""
+    msg = json.dumps(envelope["msg"]).encode()
+    others = {k: v for k, v in envelope.items() if k not in ("msg", "msg_id")}
+    rest = json.dumps(others).encode()
+    msg_tail = b"}" if msg == b"{}" else b", " + msg[1:]
+    body = b'{"msg_id": "bench-%d", "msg": {"bench": [%d, %d]'
+    body += (msg_tail + b", " + rest[1:]).replace(b"%", b"%%")
+    return Template(topic=str(envelope["topic"]).encode(), body=body)
+
+
+def make_templates(envelopes: Sequence[Mapping[str, Any]] | None = None) -> list[Template]:
+    """Templates for every bundled sample (or for ``envelopes``), in file order."""
+    return [make_template(e) for e in (envelopes if envelopes is not None else load_samples())]
+
+
+def stamp_of(body: Mapping[str, Any]) -> tuple[int, int]:
+    """``(seq, sent_ns)`` of a decoded envelope's ``msg``."""
+    seq, sent_ns = body["bench"]
+    return seq, sent_ns

@@ -1,0 +1,33 @@
+"""Smoke test of the benchmark harness: every scenario, tiny counts, a real hub subprocess.
+
+Runs ``python -m bench`` as a subprocess of the test process. It checks that the harness runs end
+to end and that every message is counted (the bench exits 2 on any loss); it never checks speed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--messages", "300", "--latency-messages", "100", "--backlog", "500"]
+
+
+@pytest.mark.integration
+def test_bench_runs_every_scenario_and_counts_every_message() -> None:
+    """`python -m bench` with tiny counts completes every scenario with zero loss (exit 0)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", *TINY],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for section in ("### throughput", "### latency", "### isolation", "### memory"):
+        assert section in done.stdout, done.stdout
+    assert "| 1 consumer |" in done.stdout
