@@ -36,7 +36,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy hub consumers
 
 bench: $(STAMP)  ## the full benchmark suite (see docs/benchmarks.md)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
