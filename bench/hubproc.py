@@ -37,7 +37,7 @@ def hub_command() -> list[str]:
     found = str(script) if script.exists() else shutil.which("consumer-hub")
     if found is None:
         raise RuntimeError("consumer-hub not found: run `make test` to install the venv")
-    return [found, "run"]
+    return [found]
 
 
 def consumer_entry(cls: str, config: dict[str, Any], queue_size: int) -> dict[str, Any]:
@@ -105,7 +105,7 @@ class Hub:
         env = {**os.environ, "PYTHONPATH": _pythonpath()}
         with self.log_path.open("wb") as stderr:
             self._process = subprocess.Popen(
-                [*hub_command(), "--config", str(path)], stderr=stderr, env=env, cwd=REPO
+                [*hub_command(), "--config", str(path), "run"], stderr=stderr, env=env, cwd=REPO
             )
         self.rss = RssSampler(self._process.pid)
         self.rss.start()

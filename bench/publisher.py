@@ -40,19 +40,19 @@ def publish_main(conn: Connection, count: int, rate: float) -> None:
     sock.setsockopt(zmq.LINGER, 0)
     port = sock.bind_to_random_port("tcp://127.0.0.1")
     conn.send(("port", port))
-    _warm_up(conn, sock, templates[0])
-    first_ns, last_ns = _send_run(sock, templates, count, rate)
-    conn.send(("sent", first_ns, last_ns))
-    conn.recv()  # "stop"
+    if _warm_up(conn, sock, templates[0]) == "go":
+        first_ns, last_ns = _send_run(sock, templates, count, rate)
+        conn.send(("sent", first_ns, last_ns))
+        conn.recv()  # "stop"
     sock.close()
     ctx.term()
 
 
-def _warm_up(conn: Connection, sock: zmq.Socket, template: Template) -> None:
-    """Send warm-up messages until the parent says go."""
+def _warm_up(conn: Connection, sock: zmq.Socket, template: Template) -> str:
+    """Send warm-up messages until the parent says "go" (or "stop"); return what it said."""
     while not conn.poll(WARMUP_INTERVAL_S):
         sock.send_multipart(template.frames(WARMUP_SEQ, time.monotonic_ns()))
-    conn.recv()  # "go"
+    return str(conn.recv())
 
 
 def _send_run(
