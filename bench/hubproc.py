@@ -82,8 +82,16 @@ class Hub:
 
     RELEASE = "release"  # file in the run directory that ends a StalledConsumer's stall
 
-    def __init__(self, directory: Path, consumers: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        consumers: dict[str, dict[str, Any]],
+        profile: Path | None = None,
+        hub_src: Path | None = None,
+    ) -> None:
         self.directory = directory
+        self.profile = profile  # write a py-spy profile of the whole run here
+        self.hub_src = hub_src  # import ``hub`` from this directory instead of the repo
         self.consumers = consumers
         self.names = [n for n, c in consumers.items() if c["class"] == COUNTING]
         self.log_path = directory / "hub.log"
@@ -92,6 +100,7 @@ class Hub:
         self.ready_rss = 0
         self._process: subprocess.Popen[bytes] | None = None
         self.rss: RssSampler | None = None
+        self._profiler: subprocess.Popen[bytes] | None = None
 
     def start(self, endpoint: str) -> None:
         """Write the config, start the hub connected to ``endpoint``, wait for "hub ready"."""
@@ -102,7 +111,7 @@ class Hub:
         }
         path = self.directory / "hub.yaml"
         path.write_text(yaml.safe_dump(config, sort_keys=False))
-        env = {**os.environ, "PYTHONPATH": _pythonpath()}
+        env = {**os.environ, "PYTHONPATH": _pythonpath(self.hub_src)}
         with self.log_path.open("wb") as stderr:
             self._process = subprocess.Popen(
                 [*hub_command(), "--config", str(path), "run"], stderr=stderr, env=env, cwd=REPO
@@ -110,6 +119,8 @@ class Hub:
         self.rss = RssSampler(self._process.pid)
         self.rss.start()
         self._wait_ready(60)
+        if self.profile is not None:
+            self._profiler = start_profiler(self._process.pid, self.profile)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -144,6 +155,8 @@ class Hub:
             self.exit_code = self._process.wait()
         if self.rss is not None:
             self.rss.stop()
+        if self._profiler is not None:
+            self._profiler.wait(30)  # py-spy writes its file when the hub exits
         if self.exit_code != 0:
             log.warning("hub exited with %s; log tail:\n%s", self.exit_code, self.log_tail())
 
@@ -154,6 +167,19 @@ class Hub:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _pythonpath() -> str:
+def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """``py-spy record`` on ``pid`` (collapsed stacks, per thread) until the process exits."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    command = [str(py_spy) if py_spy.exists() else "py-spy", "record", "--pid", str(pid)]
+    command += ["--rate", "200", "--nonblocking", "--threads", "--format", "raw"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [*command, "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _pythonpath(hub_src: Path | None) -> str:
+    """The repo (for ``bench.consumers``), after ``hub_src`` if given, before what was set."""
+    paths = [str(p) for p in (hub_src, REPO) if p is not None]
     existing = os.environ.get("PYTHONPATH")
-    return f"{REPO}{os.pathsep}{existing}" if existing else str(REPO)
+    return os.pathsep.join([*paths, existing] if existing else paths)

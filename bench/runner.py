@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from bench import report
 from bench.collector import LossError
@@ -34,6 +35,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=",".join(SCENARIOS),
         help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)",
     )
+    parser.add_argument(
+        "--profile", type=Path, help="record a py-spy profile of every hub run into this directory"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="unpaced runs: keep the best of N (noisy machine)"
+    )
+    parser.add_argument(
+        "--hub-src", type=Path, help="run the hub package in this directory (before/after runs)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -50,6 +60,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         latency_messages=latency,
         backlog=args.backlog or s.backlog,
         idle_timeout=s.idle_timeout,
+        repeat=max(1, args.repeat),
+        profile=args.profile,
+        hub_src=args.hub_src,
     )
 
 

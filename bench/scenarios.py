@@ -38,6 +38,9 @@ class Settings:
     latency_messages: dict[int, int] = field(default_factory=lambda: {1000: 10_000, 10000: 50_000})
     backlog: int = 1_000_000
     idle_timeout: float = 15.0
+    repeat: int = 1  # throughput runs: best of this many (other engineers share the machine)
+    profile: Path | None = None  # a directory: a py-spy profile of every hub run
+    hub_src: Path | None = None  # run the ``hub`` package found in this directory instead
 
     @classmethod
     def quick(cls, messages: int | None = None) -> Settings:
@@ -47,21 +50,6 @@ class Settings:
             latency_messages={1000: 2_000, 10000: 10_000},
             backlog=100_000,
         )
-
-
-class Session:
-    """The settings of one ``python -m bench`` and the baseline throughput, measured once."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._baseline: Run | None = None
-
-    def baseline(self) -> Run:
-        """The plain loop's throughput run (the first caller pays for it)."""
-        if self._baseline is None:
-            n = self.settings.messages
-            self._baseline = measure(baseline(n), n, 0, self.settings.idle_timeout)
-        return self._baseline
 
 
 class Receiver(Protocol):
@@ -115,36 +103,67 @@ def measure(make: ReceiverFactory, count: int, rate: float, idle_timeout: float)
             collector.close()
 
 
+class Session:
+    """One ``python -m bench``: its settings, and the baseline throughput, measured once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._baseline: Run | None = None
+
+    def run(self, make: ReceiverFactory, count: int, rate: float = 0.0) -> Run:
+        """One timed run (the best of ``repeat`` when unpaced)."""
+        tries = 1 if rate else self.settings.repeat
+        runs = [measure(make, count, rate, self.settings.idle_timeout) for _ in range(tries)]
+        return max(runs, key=lambda r: r.rate)
+
+    def baseline(self) -> Run:
+        """The plain loop's throughput run (the first caller pays for it)."""
+        if self._baseline is None:
+            n = self.settings.messages
+            self._baseline = self.run(baseline(n), n)
+        return self._baseline
+
+    def hub(
+        self, counting: int, count: int, latency: bool = False, stalled_queue: int = 0
+    ) -> ReceiverFactory:
+        """A hub with ``counting`` counting consumers (and a stalled one beside them if asked)."""
+        s = self.settings
+
+        def make(tmp: Path, report_to: str) -> Hub:
+            consumers = counting_consumers(counting, count, report_to, latency)
+            if stalled_queue:
+                config = {"release": str(tmp / Hub.RELEASE)}
+                consumers["stalled"] = consumer_entry(STALLED, config, stalled_queue)
+            label = f"{counting}x{count}{'-stalled' if stalled_queue else ''}"
+            profile = s.profile / f"{label}.txt" if s.profile else None
+            return Hub(tmp, consumers, profile=profile, hub_src=s.hub_src)
+
+        return make
+
+
 def baseline(count: int, latency: bool = False) -> ReceiverFactory:
     """A factory for the plain SUB loop."""
     return lambda _tmp, report_to: Baseline(count, report_to, latency)
 
 
-def hub(
-    counting: int, count: int, latency: bool = False, stalled_queue: int = 0
-) -> ReceiverFactory:
-    """A factory for a hub with ``counting`` counting consumers (and a stalled one if asked)."""
-
-    def make(tmp: Path, report_to: str) -> Hub:
-        consumers: dict[str, dict[str, Any]] = {}
-        for i in range(counting):
-            name = "fast" if counting == 1 else f"fast{i}"
-            config = {"name": name, "expect": count, "report": report_to, "latency": latency}
-            consumers[name] = consumer_entry(COUNTING, config, QUEUE_SIZE)
-        if stalled_queue:
-            config = {"release": str(tmp / Hub.RELEASE)}
-            consumers["stalled"] = consumer_entry(STALLED, config, stalled_queue)
-        return Hub(tmp, consumers)
-
-    return make
+def counting_consumers(
+    counting: int, count: int, report_to: str, latency: bool
+) -> dict[str, dict[str, Any]]:
+    """Config blocks of ``counting`` CountingConsumers: "fast", or "fast0".. "fast9"."""
+    consumers = {}
+    for i in range(counting):
+        name = "fast" if counting == 1 else f"fast{i}"
+        config = {"name": name, "expect": count, "report": report_to, "latency": latency}
+        consumers[name] = consumer_entry(COUNTING, config, QUEUE_SIZE)
+    return consumers
 
 
 def throughput(session: Session) -> list[Row]:
     """Messages/s into 1 idle consumer, deliveries/s into ``fanout`` consumers, vs the loop."""
     s, base = session.settings, session.baseline()
     n = s.messages
-    one = measure(hub(1, n), n, 0, s.idle_timeout)
-    many = measure(hub(s.fanout, n), n, 0, s.idle_timeout)
+    one = session.run(session.hub(1, n), n)
+    many = session.run(session.hub(s.fanout, n), n)
     b = report.rate(base.rate)
     deliveries = many.rate * s.fanout
     return [
@@ -181,8 +200,8 @@ def latency(session: Session) -> list[Row]:
     s = session.settings
     rows: list[Row] = []
     for load, count in sorted(s.latency_messages.items()):
-        base = measure(baseline(count, latency=True), count, load, s.idle_timeout)
-        one = measure(hub(1, count, latency=True), count, load, s.idle_timeout)
+        base = session.run(baseline(count, latency=True), count, load)
+        one = session.run(session.hub(1, count, latency=True), count, load)
         rows += _latency_rows(load, one.done["fast"], base.done["baseline"])
         rows.append(
             Row(
@@ -220,8 +239,8 @@ def isolation(session: Session) -> list[Row]:
     """The fast consumer's throughput alone and with a stalled consumer beside it."""
     s, base = session.settings, session.baseline()
     n, b = s.messages, report.rate(base.rate)
-    alone = measure(hub(1, n), n, 0, s.idle_timeout)
-    beside = measure(hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
+    alone = session.run(session.hub(1, n), n)
+    beside = session.run(session.hub(1, n, stalled_queue=n + QUEUE_MARGIN), n)
     kept = beside.rate / alone.rate
     return [
         Row("fast consumer alone", report.rate(alone.rate), b, alone.rate / base.rate),
@@ -239,7 +258,7 @@ def memory(session: Session, budget_mb: float = 200.0) -> list[Row]:
     """Peak RSS of the hub while a stalled consumer's backlog grows to ``backlog`` messages."""
     s, base = session.settings, session.baseline()
     n = s.backlog
-    run = measure(hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
+    run = measure(session.hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
     per_message = (run.peak_rss - run.ready_rss) / n
     return [
         Row("RSS when ready", report.megabytes(run.ready_rss)),
