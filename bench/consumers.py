@@ -56,7 +56,7 @@ class StalledConsumer(Consumer):
         release = self.config.get("release")
         if release is None:
             threading.Event().wait()
-        path = Path(release)
+        path = Path(str(release))
         while not path.exists():
             time.sleep(0.1)
         self._released = True

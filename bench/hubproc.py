@@ -129,6 +129,7 @@ class Hub:
             if READY in text:
                 match = STATUS.search(text)
                 self.status_url = match.group(1) if match else ""
+                assert self._process is not None
                 self.ready_rss = psutil.Process(self._process.pid).memory_info().rss
                 return
             if not self.alive():
