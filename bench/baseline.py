@@ -24,8 +24,11 @@ NAME = "baseline"
 RCVHWM = 2_000_000
 
 
-def baseline_main(endpoint: str, expect: int, report: str, latency: bool) -> None:
-    """Baseline process entry point: receive until the last message of the run, then exit."""
+def baseline_main(endpoint: str, expect: int, report: str, latency: bool, stop: Any) -> None:
+    """Baseline process entry point: receive until the last message, then wait for ``stop``.
+
+    (It stays alive until told, so the bench can read its CPU time after the run.)
+    """
     ctx = zmq.Context()
     sock = ctx.socket(zmq.SUB)
     sock.setsockopt(zmq.RCVHWM, RCVHWM)
@@ -37,6 +40,7 @@ def baseline_main(endpoint: str, expect: int, report: str, latency: bool) -> Non
     while not tally.finished:
         _topic, envelope = recv()
         observe(*stamp_of(loads(envelope)["msg"]))
+    stop.wait()
     tally.close()
     sock.close()
     ctx.term()
@@ -51,24 +55,30 @@ class Baseline:
         self.latency = latency
         self.names = [NAME]
         self._process: Any = None
+        self._stop: Any = None
 
     def start(self, endpoint: str) -> None:
         """Start receiving from the publisher at ``endpoint``."""
         ctx = multiprocessing.get_context("spawn")
-        args = (endpoint, self.expect, self.report, self.latency)
+        self._stop = ctx.Event()
+        args = (endpoint, self.expect, self.report, self.latency, self._stop)
         self._process = ctx.Process(target=baseline_main, args=args, name="bench-baseline")
         self._process.start()
 
     def alive(self) -> bool:
-        """Whether the process is still running (it exits by itself once done)."""
-        return self._process is not None and (
-            self._process.is_alive() or self._process.exitcode == 0
-        )
+        """Whether the process is still running."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def pid(self) -> int:
+        """The process id (for CPU time)."""
+        return int(self._process.pid)
 
     def stop(self) -> None:
         """Wait for the process to exit; kill it if it does not."""
         if self._process is None:
             return
+        self._stop.set()
         self._process.join(5)
         if self._process.is_alive():
             self._process.kill()

@@ -137,6 +137,12 @@ class Hub:
             time.sleep(0.05)
         raise RuntimeError(f"hub did not get ready; its log:\n{self.log_tail()}")
 
+    @property
+    def pid(self) -> int:
+        """The hub's process id."""
+        assert self._process is not None
+        return self._process.pid
+
     def alive(self) -> bool:
         """Whether the hub process is still running."""
         return self._process is not None and self._process.poll() is None
@@ -166,6 +172,12 @@ class Hub:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (all its threads)."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:

@@ -44,7 +44,9 @@ def micros(nanoseconds: float) -> str:
         return f"{nanoseconds / 1e6:,.1f} ms"
     if nanoseconds >= 1_000_000:
         return f"{nanoseconds / 1e6:.2f} ms"
-    return f"{nanoseconds / 1e3:,.0f} µs"
+    if nanoseconds >= 100_000:
+        return f"{nanoseconds / 1e3:,.0f} µs"
+    return f"{nanoseconds / 1e3:.1f} µs"
 
 
 def megabytes(nbytes: float) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from bench import report
 from bench.baseline import Baseline
 from bench.collector import Collector, Done
-from bench.hubproc import COUNTING, STALLED, Hub, consumer_entry
+from bench.hubproc import COUNTING, STALLED, Hub, consumer_entry, cpu_seconds
 from bench.publisher import Publisher
 from bench.report import Row
 
@@ -57,6 +57,8 @@ class Receiver(Protocol):
 
     names: list[str]
 
+    @property
+    def pid(self) -> int: ...
     def start(self, endpoint: str) -> None: ...
     def alive(self) -> bool: ...
     def stop(self) -> None: ...
@@ -68,6 +70,7 @@ class Run:
 
     done: dict[str, Done]
     send_rate: float
+    cpu_s: float  # the receiver process's CPU time during the run (all threads)
     peak_rss: int = 0
     ready_rss: int = 0
 
@@ -75,6 +78,11 @@ class Run:
     def rate(self) -> float:
         """Messages a second into the slowest receiver (first send to its last consume)."""
         return min(d.rate for d in self.done.values())
+
+    @property
+    def cpu_per_message(self) -> float:
+        """Receiver CPU seconds per message: robust to other load on a shared machine."""
+        return self.cpu_s / next(iter(self.done.values())).count
 
 
 ReceiverFactory = Callable[[Path, str], Receiver]
@@ -90,10 +98,12 @@ def measure(make: ReceiverFactory, count: int, rate: float, idle_timeout: float)
             publisher.start()
             receiver.start(publisher.endpoint)
             collector.wait_warm(receiver.names, receiver.alive, WARM_TIMEOUT_S)
+            cpu_before = cpu_seconds(receiver.pid)
             publisher.go()
             done = collector.wait_done(receiver.names, count, receiver.alive, idle_timeout)
+            cpu = cpu_seconds(receiver.pid) - cpu_before
             publisher.wait_sent(30)
-            run = Run(done, publisher.send_rate)
+            run = Run(done, publisher.send_rate, cpu)
             if isinstance(receiver, Hub) and receiver.rss is not None:
                 run.peak_rss, run.ready_rss = receiver.rss.peak, receiver.ready_rss
             return run
@@ -192,7 +202,19 @@ def throughput(session: Session) -> list[Row]:
             ">= 5x",
             deliveries >= 5 * base.rate,
         ),
+        cpu_row("1 consumer", one, base),
+        cpu_row(f"{s.fanout} consumers", many, base),
     ]
+
+
+def cpu_row(label: str, run: Run, base: Run) -> Row:
+    """CPU per message of a hub run against the baseline's (lower is better)."""
+    return Row(
+        f"{label}: CPU per message",
+        report.micros(run.cpu_per_message * 1e9),
+        report.micros(base.cpu_per_message * 1e9),
+        run.cpu_per_message / base.cpu_per_message,
+    )
 
 
 def latency(session: Session) -> list[Row]:
@@ -251,6 +273,8 @@ def isolation(session: Session) -> list[Row]:
             beside.rate / base.rate,
         ),
         Row("beside / alone", f"{kept:.2f}x", "", kept, ">= 0.90x", kept >= 0.9),
+        cpu_row("alone", alone, base),
+        cpu_row("beside a stalled one", beside, base),
     ]
 
 
