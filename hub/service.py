@@ -8,6 +8,7 @@ abort what is left (logged and counted), wait for ``teardown()``, close the rest
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from typing import Any
@@ -33,6 +34,10 @@ from hub.zmq_input import ZmqInput
 log = logging.getLogger(__name__)
 
 ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for threads still in consume()
+# Queued messages are many small containers that reference counting alone frees; at the default
+# thresholds (700, 10, 10) the collector rescans a growing backlog over and over (a stalled
+# consumer cost the others 40% of their throughput). Measured in docs/benchmarks.md.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 class HubService:
@@ -99,6 +104,8 @@ class HubService:
         if self.config.status.enabled:
             self.status_port = self.status.start()
         self.ticker.start(1.0, now=True)
+        gc.freeze()  # what start-up built lives for ever: keep it out of every collection
+        gc.set_threshold(*GC_THRESHOLDS)
         self.ready = True
         log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
 
