@@ -208,12 +208,16 @@ def throughput(session: Session) -> list[Row]:
 
 
 def cpu_row(label: str, run: Run, base: Run) -> Row:
-    """CPU per message of a hub run against the baseline's (lower is better)."""
+    """CPU per message of a hub run against the baseline's (lower is better).
+
+    CPU time is counted in clock ticks (10 ms): tiny runs may show 0.
+    """
+    hub_cpu, base_cpu = run.cpu_per_message, base.cpu_per_message
     return Row(
         f"{label}: CPU per message",
-        report.micros(run.cpu_per_message * 1e9),
-        report.micros(base.cpu_per_message * 1e9),
-        run.cpu_per_message / base.cpu_per_message,
+        report.micros(hub_cpu * 1e9),
+        report.micros(base_cpu * 1e9),
+        hub_cpu / base_cpu if base_cpu else None,
     )
 
 
