@@ -1,9 +1,11 @@
 """Wires the hub together and owns the order of start and stop.
 
-Runs on the reactor thread. Start: load plugins, open the publisher, start every consumer's
-threads and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
-Stop: close input first, let each consumer drain its queue until the shutdown deadline, then
-abort what is left (logged and counted), wait for ``teardown()``, close the rest.
+Runs on the reactor thread. Start: open the durable state (`hub.durable`: log, cursors; dead
+letters), load plugins, open the publisher, start every consumer's threads (each resuming at its
+cursor) and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
+Stop: close input first, let each consumer drain its in-memory window until the shutdown
+deadline, then stop the rest after the message in hand (it stays in the log for the next start),
+wait for ``teardown()``, commit the cursors, close the rest.
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from twisted.internet.task import LoopingCall
 
 from hub.badinput import BadInputLog
 from hub.config import HubConfig
+from hub.deadletters import DeadLetterStore
+from hub.delivery import Delivery
+from hub.durable import Durable
 from hub.errors import PluginLoadError
+from hub.gaps import GapTracker
 from hub.loader import LoadedConsumer, load_consumers
 from hub.publisher import Publisher
 from hub.router import Route, Router
 from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
 from hub.stats import Stats
 from hub.status import StatusServer
+from hub.supervisor import Supervisor
 from hub.topics import subscriptions
+from hub.upkeep import Upkeep
 from hub.worker import ConsumerWorkers, Outcome
 from hub.workqueue import WorkQueue
 from hub.zmq_input import ZmqInput
@@ -43,6 +51,9 @@ class HubService:
         self.reactor = reactor
         self.context = zmq.Context()
         self.stats = Stats()
+        self.durable = Durable(config)
+        self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
+        self.supervisor = Supervisor(reactor, self._restart_thread)
         self.publisher = Publisher(reactor, self.context, config)
         self.input = ZmqInput(reactor, self.context, config, self._on_batch)
         self.router = Router(
@@ -52,10 +63,14 @@ class HubService:
             time.monotonic,
             self.input.pause,
             self.input.resume,
+            self.durable.store,
+            self.durable.max_disk_bytes,
+            GapTracker(self.stats) if config.upstream_gaps else None,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
         self.status_port: int | None = None
         self.consumers: dict[str, ConsumerRuntime] = {}
+        self.upkeep = Upkeep(self)
         self.ticker = LoopingCall(self._tick)
         self.started_at = time.time()
         self.ready = False
@@ -68,6 +83,9 @@ class HubService:
     def start(self) -> defer.Deferred:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
         self.started_at = time.time()
+        self.durable.open()
+        self.dead_letters.open()
+        self.upkeep.start()
         loaded = load_consumers(self.config.enabled_consumers, self.publisher)
         self.publisher.start()
         if not loaded:
@@ -81,19 +99,47 @@ class HubService:
     def start_consumer(self, consumer: LoadedConsumer) -> defer.Deferred:
         """Start one consumer's threads; the Deferred fires once its ``setup()`` returned."""
         name = consumer.name
-        queue = WorkQueue(name, consumer.config.queue_size)
-        queue.on_room = lambda: self.reactor.callFromThread(self.router.on_room)
-        workers = ConsumerWorkers(consumer, queue, self._report, self._lifecycle)
+        window = self.durable.window_bytes(len(self.config.enabled_consumers))
+        queue = WorkQueue(name, consumer.config.queue_size, bytes_bound=window)
+        spool = self.durable.spool_for(name, queue, consumer.matcher)
+        delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
+        workers = ConsumerWorkers(consumer, spool, delivery, self._report, self._lifecycle)
         self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
         self._started[name] = defer.Deferred()
         self._stopped[name] = defer.Deferred()
         workers.start()
         return self._started[name]
 
-    def _open(self) -> None:
+    def stop_consumer(self, name: str) -> defer.Deferred:
+        """Stop one consumer (reload): no new input for it, its threads stop after the message
+        in hand, its cursor stays where it finished; fires once its ``teardown()`` ran."""
+        runtime = self.consumers[name]
+        self.set_routes({n: r for n, r in self.consumers.items() if n != name})
+        runtime.workers.abort()
+        self.supervisor.restart_now(name)
+        stopped = self._stopped[name]
+
+        def forget(result: object) -> object:
+            self.durable.commit()
+            self.durable.forget(name)
+            self.consumers.pop(name, None)
+            return result
+
+        return stopped.addBoth(forget)
+
+    def set_routes(self, consumers: dict[str, ConsumerRuntime]) -> None:
+        """Route input to exactly ``consumers``."""
         self.router.set_routes(
-            {n: Route(n, rt.loaded.matcher, rt.queue) for n, rt in self.consumers.items()}
+            {n: Route(n, rt.loaded.matcher, rt.workers.spool) for n, rt in consumers.items()}
         )
+
+    def _restart_thread(self, name: str, index: int) -> None:
+        runtime = self.consumers.get(name)
+        if runtime is not None:
+            runtime.workers.restart(index)
+
+    def _open(self) -> None:
+        self.set_routes(self.consumers)
         patterns = [t for rt in self.consumers.values() for t in rt.loaded.topics]
         self.input.start(subscriptions(patterns))
         if self.config.status.enabled:
@@ -105,14 +151,22 @@ class HubService:
     # -- events from worker threads (delivered on the reactor) ---------------------------------
 
     def _report(self, name: str, outcomes: list[Outcome]) -> None:
-        self.reactor.callFromThread(self.stats.on_outcomes, name, outcomes, time.monotonic())
+        self.reactor.callFromThread(self._on_outcomes, name, outcomes)
+
+    def _on_outcomes(self, name: str, outcomes: list[Outcome]) -> None:
+        self.stats.on_outcomes(name, outcomes, time.monotonic())
+        failed = sum(1 for o in outcomes if o.kind == "failed")
+        if failed:
+            self.upkeep.dead_letter_counts[name] += failed
 
     def _lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
         self.reactor.callFromThread(self._on_lifecycle, name, event, error)
 
     def _on_lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
         runtime = self.consumers[name]
-        if event == "started":
+        if event.startswith("died:"):
+            self.supervisor.on_death(name, int(event.split(":")[1]), error)
+        elif event == "started":
             if error is not None:
                 runtime.state, runtime.error = "failed", repr(error)
                 self._started[name].errback(
@@ -133,8 +187,13 @@ class HubService:
         self.router.on_batch(batch)
 
     def _tick(self) -> None:
-        backlogs = {name: len(rt.queue) for name, rt in self.consumers.items()}
+        end = self.durable.store.next_seq
+        backlogs = {
+            name: len(rt.queue) + rt.workers.spool.on_disk(end)
+            for name, rt in self.consumers.items()
+        }
         self.stats.tick(time.monotonic(), backlogs)
+        self.upkeep.tick()
 
     # -- stop --------------------------------------------------------------------------------
 
@@ -160,6 +219,9 @@ class HubService:
             deadline.cancel()
         if self.ticker.running:
             self.ticker.stop()
+        self.upkeep.stop()
+        self.durable.close()
+        self.dead_letters.close()
         yield self.status.stop()
         self.publisher.stop()
         self.context.destroy(linger=0)
@@ -170,16 +232,11 @@ class HubService:
             if self._stopped[name].called:
                 continue
             runtime.workers.abort()
-            left = runtime.queue.drain_remaining()
-            if left:
-                self.stats.on_dropped(name, "shutdown", len(left))
-                log.error(
-                    "consumer %s: shutdown deadline (%.0f s) reached with %d message(s) "
-                    "unprocessed; they are dropped",
-                    name,
-                    self.config.shutdown_timeout_s,
-                    len(left),
-                )
+            self.supervisor.restart_now(name)
+            left = len(runtime.queue) + runtime.workers.spool.on_disk(self.durable.store.next_seq)
+            log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay "
+                        "in the backlog for the next start", name,
+                        self.config.shutdown_timeout_s, left)  # fmt: skip
         self.reactor.callLater(ABANDON_AFTER_S, self._abandon)
 
     def _abandon(self) -> None:
@@ -204,6 +261,7 @@ class HubService:
             name: consumer_snapshot(rt, self.stats, now, rt.loaded.config.stuck_after_s)
             for name, rt in self.consumers.items()
         }
+        self.upkeep.add_to_snapshot(hub, consumers)
         hub["backlog"] = sum(c["backlog"] for c in consumers.values())
         return {"hub": hub, "consumers": consumers}
 
@@ -223,7 +281,7 @@ class HubService:
             ]
             if stuck:
                 reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
-        return reasons
+        return reasons + self.upkeep.not_ready()
 
 
 def _first_failure(failure: Any) -> Any:
