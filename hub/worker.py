@@ -136,6 +136,9 @@ class ConsumerWorkers:
         last_report = time.monotonic()
         while batch := self.spool.take(self._batch):
             for position, item in enumerate(batch):
+                if self.delivery.stopping.is_set():  # aborted: the rest stays for next start
+                    self.queue.give_back(batch[position:])
+                    break
                 try:
                     outcome = self._consume(index, item)
                 except BaseException:

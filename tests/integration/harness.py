@@ -110,6 +110,7 @@ class HubProcess:
         self._reader: threading.Thread | None = None
 
     def write_config(self) -> Path:
+        self.config.setdefault("state_dir", str(self.tmp_path / "state"))  # never the system one
         self.config_path.write_text(yaml.safe_dump(self.config))
         return self.config_path
 

@@ -1,13 +1,18 @@
-"""hub.router: decode once, route by topic into each matching queue, pause when full."""
+"""hub.router: decode once, log the batch, offer it to each matching spool; pause on disk full."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
+import pytest
 from twisted.internet.task import Clock
 
+from hub.backlog import Spool
 from hub.badinput import BadInputLog
 from hub.router import Route, Router
 from hub.stats import Stats
+from hub.store import SegmentLog
 from hub.topics import TopicMatcher
 from hub.workqueue import WorkQueue
 
@@ -17,7 +22,11 @@ def frames(topic: str, n: int) -> list[bytes]:
 
 
 class Harness:
-    def __init__(self, bounds: dict[str, tuple[int, list[str]]]) -> None:
+    def __init__(
+        self, bounds: dict[str, tuple[int, list[str]]], tmp: Path, disk: int = 1 << 30
+    ) -> None:
+        self.store = SegmentLog(tmp / "log", 1 << 20, "never", 100)
+        self.store.open()
         self.clock = Clock()
         self.stats = Stats()
         self.events: list[str] = []
@@ -28,16 +37,27 @@ class Harness:
             self.clock.seconds,
             lambda: self.events.append("pause"),
             lambda: self.events.append("resume"),
+            self.store,
+            disk,
         )
         self.queues = {n: WorkQueue(n, b) for n, (b, _) in bounds.items()}
+        self.spools = {
+            n: Spool(n, self.queues[n], self.store.reader(), TopicMatcher(t).matches, 1000)
+            for n, (_, t) in bounds.items()
+        }
         self.router.set_routes(
-            {n: Route(n, TopicMatcher(t), self.queues[n]) for n, (_, t) in bounds.items()}
+            {n: Route(n, TopicMatcher(t), self.spools[n]) for n, (_, t) in bounds.items()}
         )
 
 
-def test_each_message_goes_to_every_matching_queue_and_is_shared() -> None:
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_each_message_goes_to_every_matching_queue_and_is_shared(tmp: Path) -> None:
     """One decoded Message object lands in each matching queue; unmatched ones are counted."""
-    h = Harness({"a": (100, ["x.*"]), "b": (100, ["x.one", "y.*"])})
+    h = Harness({"a": (100, ["x.*"]), "b": (100, ["x.one", "y.*"])}, tmp)
     h.router.on_batch([frames("x.one", 1), frames("x.two", 2), frames("z.z", 3)])
     a, b = h.queues["a"].get_many(10), h.queues["b"].get_many(10)
     assert [i.message.body for i in a] == [1, 2]
@@ -47,32 +67,59 @@ def test_each_message_goes_to_every_matching_queue_and_is_shared() -> None:
     assert h.stats.consumer("a").counters["enqueued"] == 2
 
 
-def test_bad_frames_are_counted_and_skipped_without_losing_neighbours() -> None:
+def test_bad_frames_are_counted_and_skipped_without_losing_neighbours(tmp: Path) -> None:
     """A malformed message in a batch is counted by cause; the valid ones around it route."""
-    h = Harness({"a": (100, ["*"])})
+    h = Harness({"a": (100, ["*"])}, tmp)
     h.router.on_batch([frames("x", 1), [b"x", b"{"], frames("x", 2)])
     assert [i.message.body for i in h.queues["a"].get_many(10)] == [1, 2]
     assert h.stats.decode_errors == {"json": 1}
 
 
-def test_full_queue_pauses_input_and_room_resumes_it_counting_the_pause() -> None:
-    """Input pauses when a queue reaches its bound, resumes below low water, time counted."""
-    h = Harness({"a": (4, ["*"]), "b": (100, ["*"])})
+def test_a_full_window_spills_to_disk_and_reads_back_in_order_without_pausing(
+    tmp: Path,
+) -> None:
+    """A full queue leaves the rest on disk (no pause); take() brings it back, in order, once."""
+    h = Harness({"a": (4, ["*"]), "b": (100, ["*"])}, tmp)
     h.router.on_batch([frames("x", n) for n in range(5)])
-    assert h.events == ["pause"]
+    h.router.on_batch([frames("x", n) for n in range(5, 12)])
+    assert h.events == [] and h.spools["a"].spilled and len(h.queues["a"]) == 5
+    got = []
+    while len(got) < 12:
+        got += [i.message.body for i in h.spools["a"].take(3)]
+    assert got == list(range(12)) and not h.spools["a"].spilled
+    assert [i.seq for i in h.queues["b"].get_many(100)] == list(range(12))
+    assert h.store.writes == 2, "one write per input batch"
+
+
+def test_commit_point_is_the_first_unfinished_message(tmp: Path) -> None:
+    """Handed out but unfinished messages hold the commit; finishing moves it past them."""
+    h = Harness({"a": (100, ["*"])}, tmp)
+    h.router.on_batch([frames("x", n) for n in range(4)])
+    spool = h.spools["a"]
+    assert spool.commit_point(h.store.next_seq) == 0
+    batch = spool.take(2)
+    spool.queue.finish([batch[1].seq])
+    assert spool.commit_point(h.store.next_seq) == 0
+    spool.queue.finish([batch[0].seq])
+    assert spool.commit_point(h.store.next_seq) == 2
+
+
+def test_exhausted_disk_budget_pauses_input_until_space_is_freed(tmp: Path) -> None:
+    """Only a full disk budget pauses input (counted); it resumes below 90% of it."""
+    h = Harness({"a": (100, ["*"])}, tmp, disk=500)
+    h.router.on_batch([frames("x", n) for n in range(10)])
+    assert h.events == ["pause"] and h.stats.hub["disk_full_pauses"] == 1
     h.clock.advance(2.5)
-    h.queues["a"].get_many(1)
-    h.router.on_room()
-    assert h.events == ["pause"], "4 left is above the low-water mark of 3"
-    h.queues["a"].get_many(1)
-    h.router.on_room()
-    assert h.events == ["pause", "resume"]
-    assert h.stats.hub["input_paused_s"] == 2.5 and h.stats.hub["input_pauses"] == 1
+    h.router.check_room()
+    assert h.events == ["pause"]
+    h.store.disk_bytes = 100
+    h.router.check_room()
+    assert h.events == ["pause", "resume"] and h.stats.hub["input_paused_s"] == 2.5
 
 
-def test_topic_decisions_are_cached_and_reset_on_new_routes() -> None:
+def test_topic_decisions_are_cached_and_reset_on_new_routes(tmp: Path) -> None:
     """The topic -> routes decision is computed once per topic until routes change."""
-    h = Harness({"a": (100, ["x.*"])})
+    h = Harness({"a": (100, ["x.*"])}, tmp)
     first = h.router.match("x.y")
     assert h.router.match("x.y") is first
     h.router.set_routes({})
