@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hub import deadletters_cli
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.logsetup import setup_logging
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--topic", default="*", help="glob pattern (default: every topic)")
     tail.add_argument("--pretty", action="store_true", help="indent the JSON")
     tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")
+    deadletters_cli.add_parser(sub)
     return parser
 
 
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         setup_logging(config.log_level)
-        command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail}
+        command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail,
+                   "deadletters": deadletters_cli.cmd_deadletters}  # fmt: skip
         return command[args.command](config, args)
     except HubError as exc:
         log.error("%s", exc)

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hub.errors import HubError
+
 log = logging.getLogger(__name__)
 
 SCHEMA = """
@@ -39,7 +41,7 @@ CREATE INDEX IF NOT EXISTS by_consumer ON dead_letters (consumer, id);
 COLUMNS = ("id", "consumer", "topic", "msg_id", "error", "attempts", "failed_at", "replay")
 
 
-class DeadLetterError(Exception):
+class DeadLetterError(HubError):
     """The dead-letter database cannot be opened or written."""
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from hub.errors import HubError
 from hub.fsync import Syncer
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ TOPIC_LEN = struct.Struct("<I")
 SUFFIX = ".seg"
 
 
-class StoreError(Exception):
+class StoreError(HubError):
     """The log directory cannot be used (unreadable, not writable, corrupt beyond repair)."""
 
 

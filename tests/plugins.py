@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hub import Consumer, Message
+import orjson
+
+from hub import Consumer, Halt, Message
 
 
 class Echo(Consumer):
@@ -25,3 +27,27 @@ class StringTopics(Consumer):
 
     def consume(self, message: Message) -> None:
         pass
+
+
+class Nothing(Consumer):
+    """Does nothing with each message (the status endpoint counts them)."""
+
+    topics = ["*"]
+
+    def consume(self, message: Message) -> None:
+        pass
+
+
+class Troublemaker(Consumer):
+    """Misbehaves on purpose, by topic. config: ``die_on`` (raise SystemExit: the worker thread
+    dies), ``halt_on`` (raise hub.Halt); every other message is appended to ``path``."""
+
+    topics = ["*"]
+
+    def consume(self, message: Message) -> None:
+        if message.topic == self.config.get("die_on"):
+            raise SystemExit("told to die")
+        if message.topic == self.config.get("halt_on"):
+            raise Halt("told to halt")
+        with open(self.config["path"], "ab") as out:
+            out.write(orjson.dumps({"event": "message", "msg_id": message.msg_id}) + b"\n")
