@@ -88,7 +88,7 @@ class DeadLetterStore:
         rows = self._run("SELECT consumer, COUNT(*) FROM dead_letters GROUP BY consumer")
         return {name: count for name, count in rows}
 
-    def list(self, consumer: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def rows(self, consumer: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The newest ``limit`` rows (without envelope and traceback), oldest first."""
         where, args = ("WHERE consumer = ?", (consumer,)) if consumer else ("", ())
         rows = self._run(f"SELECT {', '.join(COLUMNS)} FROM dead_letters {where} "

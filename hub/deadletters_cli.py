@@ -43,7 +43,7 @@ def cmd_deadletters(config: HubConfig, args: argparse.Namespace) -> int:
     store.open()
     try:
         if args.action == "list":
-            for row in store.list(args.consumer, args.limit):
+            for row in store.rows(args.consumer, args.limit):
                 when = datetime.datetime.fromtimestamp(row["failed_at"]).isoformat(" ", "seconds")
                 mark = " (replay pending)" if row["replay"] else ""
                 print(f"{row['id']}\t{when}\t{row['consumer']}\t{row['topic']}\t"

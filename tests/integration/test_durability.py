@@ -34,7 +34,7 @@ def test_sigterm_keeps_the_backlog_and_the_next_start_resumes_exactly_once_in_or
     """After SIGTERM mid-backlog, a restart delivers the rest: all 600, in order, none twice."""
     out = tmp_path / "rec.jsonl"
     slow = {"rec": dict(recorder(out, delay_s=0.01), queue_size=50)}
-    config = hub_config(publisher.endpoint, slow, shutdown_timeout_s=0.5)
+    config = hub_config(publisher.endpoint, slow, shutdown_timeout_s=0.5, zmq={"batch_size": 50})
     hub = HubProcess(tmp_path, config)
     hubs.append(hub.start())
     publisher.wait_subscribed()
@@ -91,7 +91,6 @@ def test_a_stalled_consumer_with_a_million_message_backlog_stays_under_the_memor
         "fast": {"class": "tests.plugins:Nothing"},
     }
     config = hub_config(publisher.endpoint, consumers, upstream_gaps=False)
-    config["zmq"] = {"rcvhwm": 0}
     hub = HubProcess(tmp_path, config)
     hubs.append(hub.start())
     publisher.wait_subscribed()

@@ -74,7 +74,7 @@ def test_dead_letter_store_round_trip_replay_marks_and_purge(tmp_path: Path) -> 
     store.add("a", "t.1", "m1", b'{"msg": 1}', "ValueError()", "Traceback...", 3)
     store.add("b", "t.2", None, b'{"msg": 2}', "Retry", "", 5)
     assert store.counts() == {"a": 1, "b": 1}
-    first = store.list("a")[0]
+    first = store.rows("a")[0]
     assert first["msg_id"] == "m1" and store.get(first["id"])["traceback"] == "Traceback..."
     assert store.mark_replay("a", None) == 1
     assert [row[1] for row in store.replay_requested()] == ["a"]
