@@ -1,4 +1,4 @@
-"""The ``consumer-hub`` command: run, check, publish, tail.
+"""The ``consumer-hub`` command: run, check, publish, tail, status, top.
 
 Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (also in README):
     0 clean stop; 1 unexpected error; 2 usage; 3 bad configuration; 4 plugin load or setup
@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hub import console
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.logsetup import setup_logging
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--topic", default="*", help="glob pattern (default: every topic)")
     tail.add_argument("--pretty", action="store_true", help="indent the JSON")
     tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")
+    console.add_parsers(sub)  # status, top
     return parser
 
 
@@ -54,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("INFO")
     try:
+        if args.command in console.COMMANDS:  # status, top: the config only for its status URL
+            return console.COMMANDS[args.command](args)
         config = load_config(args.config)
         setup_logging(config.log_level)
         command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail}

@@ -20,6 +20,8 @@ from hub.badinput import BadInputLog
 from hub.config import HubConfig
 from hub.errors import PluginLoadError
 from hub.loader import LoadedConsumer, load_consumers
+from hub.metrics import StatsdSink
+from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
 from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
@@ -54,6 +56,8 @@ class HubService:
             self.input.resume,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
+        self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
+        self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
         self.status_port: int | None = None
         self.consumers: dict[str, ConsumerRuntime] = {}
         self.ticker = LoopingCall(self._tick)
@@ -99,6 +103,8 @@ class HubService:
         if self.config.status.enabled:
             self.status_port = self.status.start()
         self.ticker.start(1.0, now=True)
+        if self.config.statsd.enabled:
+            self.statsd.start()
         self.ready = True
         log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
 
@@ -160,6 +166,7 @@ class HubService:
             deadline.cancel()
         if self.ticker.running:
             self.ticker.stop()
+        self.statsd.stop()  # one last flush: the final counts
         yield self.status.stop()
         self.publisher.stop()
         self.context.destroy(linger=0)
