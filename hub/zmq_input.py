@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import zmq
-from twisted.internet.interfaces import IReactorFDSet, IReadDescriptor
+from twisted.internet.interfaces import IReadDescriptor
 from zmq.utils.monitor import recv_monitor_message
 from zope.interface import implementer
 
@@ -57,7 +58,7 @@ class ZmqInput:
 
     def __init__(
         self,
-        reactor: IReactorFDSet,
+        reactor: Any,
         context: zmq.Context,
         config: HubConfig,
         on_batch: Callable[[Batch], None],
@@ -150,7 +151,7 @@ class ZmqInput:
 class ConnectionMonitor:
     """Counts live upstream connections from the SUB socket's monitor events."""
 
-    def __init__(self, reactor: IReactorFDSet, sock: zmq.Socket, endpoints: Iterable[str]) -> None:
+    def __init__(self, reactor: Any, sock: zmq.Socket, endpoints: Iterable[str]) -> None:
         self.reactor = reactor
         self.sock = sock
         self.bound = any(e.startswith("bind:") for e in endpoints)
