@@ -40,7 +40,7 @@ class Publisher:
         sock = self.context.socket(zmq.PUB)
         apply_options(sock, self.config)
         sock.setsockopt(zmq.SNDHWM, self.config.zmq.sndhwm)
-        attach(sock, [self.config.publish_endpoint])
+        attach(sock, [self.config.publish_endpoint], role="publish")
         self.socket = sock
 
     def stop(self) -> None:

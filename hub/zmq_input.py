@@ -39,8 +39,8 @@ def apply_options(sock: zmq.Socket, config: HubConfig) -> None:
     sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, z.tcp_keepalive_count)
 
 
-def attach(sock: zmq.Socket, endpoints: Iterable[str]) -> None:
-    """Connect to each endpoint, or bind where it starts with ``bind:``."""
+def attach(sock: zmq.Socket, endpoints: Iterable[str], role: str = "input") -> None:
+    """Connect to each endpoint, or bind where it starts with ``bind:``; log as ``role``."""
     for endpoint in endpoints:
         bind = endpoint.startswith("bind:")
         address = endpoint.removeprefix("bind:")
@@ -49,7 +49,7 @@ def attach(sock: zmq.Socket, endpoints: Iterable[str]) -> None:
         except zmq.ZMQError as exc:
             verb = "bind" if bind else "connect"
             raise EndpointError(f"cannot {verb} {address}: {exc}") from exc
-        log.info("input: %s %s", "bound" if bind else "connecting to", address)
+        log.info("%s: %s %s", role, "bound" if bind else "connecting to", address)
 
 
 @implementer(IReadDescriptor)
@@ -166,6 +166,7 @@ class ConnectionMonitor:
         events = zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED
         self.pipe = self.sock.get_monitor_socket(events)
         self.reactor.addReader(self)
+        self.reactor.callLater(0, self.doRead)  # edge-triggered: catch what is already there
 
     def stop(self) -> None:
         if self.pipe is not None:

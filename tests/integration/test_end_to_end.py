@@ -37,6 +37,8 @@ def test_every_sample_reaches_exactly_the_matching_consumers_once_in_order(
     hub = HubProcess(tmp_path, hub_config(publisher.endpoint, consumers))
     hubs.append(hub.start())
     publisher.wait_subscribed([""])
+    wait_until(lambda: hub.get("/ready") == (200, b"ready\n"), what="/ready says ready")
+    assert hub.status()["hub"]["input_connected"] is True
     sent = [publisher.send(env) for env in sample_envelopes()]
     for name, topics in TOPIC_SETS.items():
         matcher = TopicMatcher(topics)
