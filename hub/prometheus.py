@@ -23,6 +23,7 @@ from twisted.web.server import Request
 from hub.metricdefs import BY_CAUSE, COUNTER, MetricDef, Sample, prom_name, samples
 
 Snapshot = Callable[[], dict[str, Any]]
+Family = GaugeMetricFamily | CounterMetricFamily
 
 
 def _labels(sample: Sample) -> dict[str, str]:
@@ -32,7 +33,7 @@ def _labels(sample: Sample) -> dict[str, str]:
     return labels
 
 
-def _family(metric: MetricDef, name: str, labels: list[str]) -> Metric:
+def _family(metric: MetricDef, name: str, labels: list[str]) -> Family:
     description = f"{metric.help} ({metric.unit})"
     if metric.kind in (COUNTER, BY_CAUSE):
         return CounterMetricFamily(name, description, labels=labels)
@@ -46,7 +47,7 @@ class SnapshotCollector(Collector):
         self.snapshot = snapshot
 
     def collect(self) -> Iterator[Metric]:
-        families: dict[str, Metric] = {}
+        families: dict[str, Family] = {}
         for sample in samples(self.snapshot()):
             name = prom_name(sample.metric, sample.consumer is not None)
             labels = _labels(sample)

@@ -24,7 +24,7 @@ from hub.metrics import StatsdSink
 from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
-from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
+from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, queued
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.topics import subscriptions
@@ -139,7 +139,7 @@ class HubService:
         self.router.on_batch(batch)
 
     def _tick(self) -> None:
-        backlogs = {name: len(rt.queue) for name, rt in self.consumers.items()}
+        backlogs = {name: queued(rt)[0] for name, rt in self.consumers.items()}
         self.stats.tick(time.monotonic(), backlogs)
 
     # -- stop --------------------------------------------------------------------------------

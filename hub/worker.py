@@ -36,6 +36,14 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Messages a thread has taken from the queue in its batch but not started yet."""
+
+    count: int
+    oldest_enqueued_at: float  # time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
 class Busy:
     """What a worker thread is doing right now (read by the reactor for status)."""
 
@@ -62,6 +70,7 @@ class ConsumerWorkers:
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.busy: list[Busy | None] = []
+        self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
         self._setup_done = threading.Event()
         self._setup_error: BaseException | None = None
         self._alive = 0
@@ -76,6 +85,7 @@ class ConsumerWorkers:
         """Start the threads; thread 0 runs ``setup()`` first and reports "started"."""
         count = self.consumer.config.threads
         self.busy = [None] * count
+        self.held = [None] * count
         self._alive = count
         for index in range(count):
             thread = self.thread_factory(
@@ -117,9 +127,12 @@ class ConsumerWorkers:
         last_report = time.monotonic()
         while batch := self.queue.get_many(self._batch):
             for position, item in enumerate(batch):
+                rest = len(batch) - position - 1
+                self.held[index] = Held(rest, batch[position + 1].enqueued_at) if rest else None
                 outcome = self._consume(index, item)
                 pending.append(outcome)
                 if outcome.kind == "halted":
+                    self.held[index] = None
                     self.queue.give_back(batch[position:])
                     self.queue.abort()
                     self.report(self.name, pending)
