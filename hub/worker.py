@@ -138,14 +138,15 @@ class ConsumerWorkers:
                     self.report(self.name, pending)
                     self.lifecycle(self.name, "halted", None)
                     return
-            now = time.monotonic()
-            if (
-                len(pending) >= REPORT_EVERY_N
-                or now - last_report >= REPORT_EVERY_S
-                or not len(self.queue)
-            ):
-                self.report(self.name, pending)
-                pending, last_report = [], now
+                # checked per message, not per batch: a slow consumer's counts stay current
+                now = time.monotonic()
+                if (
+                    len(pending) >= REPORT_EVERY_N
+                    or now - last_report >= REPORT_EVERY_S
+                    or (not rest and not len(self.queue))
+                ):
+                    self.report(self.name, pending)
+                    pending, last_report = [], now
         if pending:
             self.report(self.name, pending)
 
