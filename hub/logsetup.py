@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 # SD_NOTICE "<5>", SD_INFO "<6>", SD_DEBUG "<7>".
 SD_CRIT, SD_ERR, SD_WARNING, SD_NOTICE, SD_INFO, SD_DEBUG = 2, 3, 4, 5, 6, 7
 
-HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
-JOURNAL_FORMAT = "%(name)s [%(threadName)s] %(message)s"
+HUMAN_FORMAT = "%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"
+JOURNAL_FORMAT = "[%(threadName)s] %(name)s: %(message)s"
 
 
 class LogLevelError(ValueError):

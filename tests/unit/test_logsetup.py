@@ -49,7 +49,7 @@ def _record(level: int, msg: str, exc: bool = False) -> logging.LogRecord:
 def test_journal_prefix_per_level(level: int, prefix: str) -> None:
     """Each logging level maps to its sd-daemon.h priority prefix and no timestamp."""
     line = JournalFormatter().format(_record(level, "hello"))
-    assert line == f"{prefix}hub.router [MainThread] hello"
+    assert line == f"{prefix}[MainThread] hub.router: hello"
     assert not re.search(r"\d\d:\d\d:\d\d", line)
 
 
@@ -85,7 +85,7 @@ def test_setup_picks_journal_format(tmp_path: Path, restore_root: None) -> None:
         logsetup.setup_logging("warning", stream=stream, environ=env)
         logging.getLogger("hub.x").info("hidden")
         logging.getLogger("hub.x").warning("shown %d", 7)
-    assert path.read_text() == "<4>hub.x [MainThread] shown 7\n"
+    assert path.read_text() == "<4>[MainThread] hub.x: shown 7\n"
 
 
 def test_setup_human_format_and_replaces_handler(restore_root: None) -> None:
@@ -95,7 +95,7 @@ def test_setup_human_format_and_replaces_handler(restore_root: None) -> None:
     logsetup.setup_logging("debug", stream=second, environ={})
     logging.getLogger("hub.y").debug("only in second")
     assert first.getvalue() == ""
-    pattern = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} DEBUG   hub.y \[MainThread\] only in second$"
+    pattern = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} DEBUG \[MainThread\] hub.y: only in second$"
     assert re.search(pattern, second.getvalue(), re.MULTILINE)
     logsetup.set_level("error")
     assert logging.getLogger().level == logging.ERROR

@@ -1,0 +1,13 @@
+"""consumer-hub: a message-bus consumer daemon.
+
+The public names a plugin author needs live here: `Consumer` to subclass, `Message` it receives,
+and the outcome exceptions its `consume()` may raise. Importing this package has no side effects.
+"""
+
+from hub.consumer import Consumer
+from hub.errors import Drop, Halt, HubError, Retry
+from hub.message import Message
+
+__version__ = "0.1.0"
+
+__all__ = ["Consumer", "Drop", "Halt", "HubError", "Message", "Retry", "__version__"]

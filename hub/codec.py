@@ -1,0 +1,90 @@
+"""fedmsg wire format: multipart ``[topic, JSON envelope]`` <-> `Message`.
+
+Runs on the reactor thread (decode) and on any thread (encode, for ``hub.publish``). Pure: no
+I/O, no logging; every malformed input raises one `DecodeError` whose ``cause`` is the short name
+the hub counts it under (`CAUSES`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+from hub.errors import DecodeError
+from hub.message import Message
+
+# Every cause a message can be rejected for, in the order they are checked.
+CAUSES = ("frames", "oversize", "utf8", "json", "not_object", "no_msg", "topic_mismatch")
+
+
+def decode(frames: list[bytes], max_bytes: int, received_at: float) -> Message:
+    """Validate and decode one multipart message; raise `DecodeError` naming the cause."""
+    if len(frames) != 2:
+        raise DecodeError("frames", f"expected 2 frames [topic, envelope], got {len(frames)}")
+    raw_topic, payload = frames
+    size = len(raw_topic) + len(payload)
+    if size > max_bytes:
+        raise DecodeError("oversize", f"{size} bytes is over the limit of {max_bytes}")
+    try:
+        topic = raw_topic.decode("utf-8")
+        envelope = orjson.loads(payload)
+    except UnicodeDecodeError as exc:
+        raise DecodeError("utf8", f"not UTF-8 at byte {exc.start}") from None
+    except orjson.JSONDecodeError as exc:
+        cause = "utf8" if "UTF-8" in str(exc) or "surrogate" in str(exc) else "json"
+        raise DecodeError(cause, str(exc)) from None
+    if not isinstance(envelope, dict):
+        raise DecodeError("not_object", f"envelope is a {type(envelope).__name__}, not an object")
+    if "msg" not in envelope:
+        raise DecodeError("no_msg", "envelope has no 'msg' key")
+    claimed = envelope.get("topic", topic)
+    if claimed != topic:
+        raise DecodeError("topic_mismatch", f"topic frame {topic!r} but envelope says {claimed!r}")
+    return Message(topic=topic, envelope=envelope, received_at=received_at, size=size)
+
+
+class Encoder:
+    """Builds fedmsg envelopes for one publishing identity; safe to call from any thread."""
+
+    def __init__(self, username: str | None = None, hostname: str | None = None) -> None:
+        self.username = username
+        self.hostname = hostname
+        self._counter = itertools.count(1)  # next() on a count is atomic under the GIL
+
+    def envelope(self, topic: str, body: Any) -> dict[str, Any]:
+        """A complete fedmsg envelope for ``body`` on ``topic``."""
+        now = time.time()
+        return {
+            "topic": topic,
+            "msg": body,
+            "timestamp": now,
+            "msg_id": f"{time.gmtime(now).tm_year}-{uuid.uuid4()}",
+            "i": next(self._counter),
+            "username": self.username or _whoami(),
+            "hostname": self.hostname or socket.gethostname(),
+            "crypto": None,
+        }
+
+    def encode(self, topic: str, body: Any) -> list[bytes]:
+        """The two frames to send for ``body`` on ``topic``."""
+        return encode_envelope(self.envelope(topic, body))
+
+
+def encode_envelope(envelope: dict[str, Any]) -> list[bytes]:
+    """The two frames for an existing envelope (used to replay samples and dead letters)."""
+    return [str(envelope["topic"]).encode("utf-8"), orjson.dumps(envelope)]
+
+
+def _whoami() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return str(os.getuid())

@@ -1,0 +1,183 @@
+"""The validated, immutable configuration: ``hub.yaml`` plus ``hub.d/*.yaml`` drop-ins.
+
+Runs on the main thread at start-up (and on reload). ``load_config(path)`` reads the main file,
+then every ``*.yaml`` in the ``hub.d/`` directory beside it in name order, deep-merging mappings
+(a drop-in can add a consumer or change one key of one), and builds a frozen `HubConfig`.
+Every error names the file, the key path and what was expected (see ``hub.validate``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.errors import ConfigError
+from hub.validate import Builder, at_least, one_of, positive
+
+DEFAULT_PATH = Path("/etc/consumer-hub/hub.yaml")
+_ENDPOINT = re.compile(r"^(bind:)?(tcp://[^\s:]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
+
+
+def _endpoint(value: str) -> None:
+    if not _ENDPOINT.match(value):
+        raise ValueError(
+            "a ZeroMQ endpoint such as tcp://host:port, ipc://path or bind:tcp://*:port"
+        )
+
+
+def _endpoints(values: tuple[str, ...]) -> None:
+    if not values:
+        raise ValueError("at least one endpoint")
+    for value in values:
+        _endpoint(value)
+
+
+def _optional_endpoint(value: str | None) -> None:
+    if value is not None:
+        _endpoint(value)
+
+
+def _topics(values: tuple[str, ...] | None) -> None:
+    if values is not None and (not values or not all(values)):
+        raise ValueError("a non-empty list of non-empty topic patterns")
+
+
+@dataclass(frozen=True)
+class ZmqConfig:
+    """Socket options of the SUB socket (and the PUB socket behind ``hub.publish``)."""
+
+    rcvhwm: int = field(default=100_000, metadata={"check": at_least(0)})
+    sndhwm: int = field(default=100_000, metadata={"check": at_least(0)})
+    reconnect_ivl_ms: int = field(default=100, metadata={"check": positive()})
+    reconnect_ivl_max_ms: int = field(default=5_000, metadata={"check": at_least(0)})
+    tcp_keepalive: bool = True
+    tcp_keepalive_idle_s: int = field(default=60, metadata={"check": positive()})
+    tcp_keepalive_interval_s: int = field(default=10, metadata={"check": positive()})
+    tcp_keepalive_count: int = field(default=6, metadata={"check": positive()})
+    batch_size: int = field(default=1_000, metadata={"check": positive()})
+
+
+@dataclass(frozen=True)
+class StatusConfig:
+    """The HTTP status endpoint (/live, /ready, /status, /metrics)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = field(default=9942, metadata={"check": at_least(0)})
+
+
+@dataclass(frozen=True)
+class StatsdConfig:
+    """Where statsd metrics go; disabled unless ``enabled: true``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = field(default=8125, metadata={"check": positive()})
+    prefix: str = "hub"
+    interval_s: float = field(default=10.0, metadata={"check": positive()})
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """One consumer: which class, how many threads, how big its queue, its own settings."""
+
+    cls: str = field(metadata={"key": "class"})
+    enabled: bool = True
+    threads: int = field(default=1, metadata={"check": positive("a whole number")})
+    queue_size: int = field(default=10_000, metadata={"check": positive("a whole number")})
+    topics: tuple[str, ...] | None = field(default=None, metadata={"check": _topics})
+    stuck_after_s: float = field(default=300.0, metadata={"check": positive()})
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Everything the hub needs, validated once and never mutated."""
+
+    endpoints: tuple[str, ...] = field(metadata={"check": _endpoints})
+    consumers: dict[str, ConsumerConfig] = field(default_factory=dict)
+    publish_endpoint: str | None = field(default=None, metadata={"check": _optional_endpoint})
+    zmq: ZmqConfig = field(default_factory=ZmqConfig)
+    max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
+    shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})
+    status: StatusConfig = field(default_factory=StatusConfig)
+    statsd: StatsdConfig = field(default_factory=StatsdConfig)
+    log_level: str = field(
+        default="INFO", metadata={"check": one_of("DEBUG", "INFO", "WARNING", "ERROR")}
+    )
+    source: str = field(default="", compare=False, metadata={"key": "__source__"})
+
+    @property
+    def enabled_consumers(self) -> dict[str, ConsumerConfig]:
+        """The consumers that run, by name."""
+        return {name: c for name, c in self.consumers.items() if c.enabled}
+
+
+def load_config(path: Path | str = DEFAULT_PATH) -> HubConfig:
+    """Read ``path`` and its ``hub.d/`` drop-ins; return the validated config or raise."""
+    path = Path(path)
+    data, origins = _read(path)
+    dropins = path.parent / "hub.d"
+    files = [str(path)]
+    if dropins.is_dir():
+        for extra in sorted(dropins.glob("*.yaml")):
+            more, _ = _read(extra)
+            _merge(data, more, (), origins, str(extra))
+            files.append(str(extra))
+    data["__source__"] = ", ".join(files)
+    origins[("__source__",)] = str(path)
+    return Builder(origins, str(path)).build(HubConfig, data)
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> HubConfig:
+    """Build a config from an in-memory mapping (tests, embedded defaults)."""
+    data = dict(data, __source__=source)
+    return Builder({}, source).build(HubConfig, data)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: (top level): expected a mapping, got {type(data).__name__}")
+    origins: dict[tuple[str, ...], str] = {}
+    _merge({}, data, (), origins, str(path))
+    return data, origins
+
+
+def _merge(
+    into: dict[str, Any],
+    new: dict[str, Any],
+    path: tuple[str, ...],
+    origins: dict[tuple[str, ...], str],
+    source: str,
+) -> None:
+    """Deep-merge ``new`` into ``into``, recording which file set each key path."""
+    for key, value in new.items():
+        key_path = (*path, str(key))
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, key_path, origins, source)
+        else:
+            into[key] = value
+            _record(value, key_path, origins, source)
+
+
+def _record(
+    value: Any, path: tuple[str, ...], origins: dict[tuple[str, ...], str], src: str
+) -> None:
+    origins[path] = src
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _record(inner, (*path, str(key)), origins, src)

@@ -1,0 +1,59 @@
+"""The plugin contract: subclass `Consumer`, set ``topics``, write ``consume()``.
+
+``__init__`` runs on the main thread when the hub loads plugins; ``setup``, ``consume`` and
+``teardown`` run on the consumer's own worker thread(s), never on the reactor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar, Protocol
+
+from hub.message import Message
+
+
+class HubHandle(Protocol):
+    """What a consumer may ask of the hub, from any thread."""
+
+    def publish(self, topic: str, body: Any) -> None:
+        """Send a fedmsg-format message on the hub's PUB socket."""
+
+
+class Consumer:
+    """Base class of consumer plugins.
+
+    Class attributes:
+        topics: glob patterns (see ``hub.topics``); ``["*"]`` means every topic. The ``topics``
+            key of the consumer's config, when set, replaces them.
+
+    Instance attributes, set by the hub before ``setup()``:
+        name: the consumer's name in the configuration.
+        config: the consumer's ``config:`` mapping (read-only).
+        hub: a `HubHandle`; ``self.hub.publish(topic, body)`` is safe from any thread.
+        log: a logger named ``consumers.<name>``.
+
+    Do not override ``__init__``; do start-up work in ``setup()``.
+    """
+
+    topics: ClassVar[Sequence[str]] = ()
+
+    def __init__(self, name: str, config: dict[str, Any], hub: HubHandle) -> None:
+        self.name = name
+        self.config = config
+        self.hub = hub
+        self.log = logging.getLogger(f"consumers.{name}")
+
+    def setup(self) -> None:
+        """Called once, on the consumer's own thread, before the first message."""
+
+    def consume(self, message: Message) -> None:
+        """Handle one message. Raise `hub.Retry`, `hub.Drop` or `hub.Halt` to say otherwise.
+
+        Any other exception is logged with consumer, topic and msg_id and counted as failed.
+        With ``threads > 1`` this is called concurrently from several threads.
+        """
+        raise NotImplementedError
+
+    def teardown(self) -> None:
+        """Called once on shutdown, after the last message, on the consumer's own thread."""

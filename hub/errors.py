@@ -1,0 +1,76 @@
+"""Typed exceptions: outcomes a consumer raises, and errors the hub reports.
+
+Runs on any thread: these are plain classes.
+
+Outcomes (raised by ``Consumer.consume()``):
+    `Retry`  - try this message again after ``delay`` seconds.
+    `Drop`   - give up on this message on purpose; it is counted, not retried.
+    `Halt`   - stop this consumer; its backlog is kept.
+
+Errors (raised by the hub, each mapped to a documented exit code by ``hub.cli``):
+    `ConfigError`, `PluginLoadError`, `EndpointError`.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base class of every error the hub raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(HubError):
+    """The configuration is invalid; the message names file, key and what was expected."""
+
+    exit_code = 3
+
+
+class PluginLoadError(HubError):
+    """A consumer plugin could not be loaded, validated or set up."""
+
+    exit_code = 4
+
+
+class EndpointError(HubError):
+    """A ZeroMQ endpoint could not be bound or connected."""
+
+    exit_code = 5
+
+
+class DecodeError(HubError):
+    """A message on the wire is malformed; ``cause`` is the short name it is counted under."""
+
+    def __init__(self, cause: str, detail: str) -> None:
+        super().__init__(f"{cause}: {detail}")
+        self.cause = cause
+        self.detail = detail
+
+
+class Outcome(Exception):
+    """Base class of the exceptions a consumer raises to say what became of a message."""
+
+
+class Retry(Outcome):
+    """Deliver this message again after ``delay`` seconds."""
+
+    def __init__(self, delay: float = 0.0, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {delay}s")
+        self.delay = delay
+        self.reason = reason
+
+
+class Drop(Outcome):
+    """Drop this message deliberately; it is logged and counted as dropped."""
+
+    def __init__(self, reason: str = "dropped by consumer") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Halt(Outcome):
+    """Stop this consumer; the message in hand and the backlog are kept."""
+
+    def __init__(self, reason: str = "halted by consumer") -> None:
+        super().__init__(reason)
+        self.reason = reason

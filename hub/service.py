@@ -1,0 +1,233 @@
+"""Wires the hub together and owns the order of start and stop.
+
+Runs on the reactor thread. Start: load plugins, open the publisher, start every consumer's
+threads and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
+Stop: close input first, let each consumer drain its queue until the shutdown deadline, then
+abort what is left (logged and counted), wait for ``teardown()``, close the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import zmq
+from twisted.internet import defer
+from twisted.internet.task import LoopingCall
+
+from hub.badinput import BadInputLog
+from hub.config import HubConfig
+from hub.errors import PluginLoadError
+from hub.loader import LoadedConsumer, load_consumers
+from hub.publisher import Publisher
+from hub.router import Route, Router
+from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
+from hub.stats import Stats
+from hub.status import StatusServer
+from hub.topics import subscriptions
+from hub.worker import ConsumerWorkers, Outcome
+from hub.workqueue import WorkQueue
+from hub.zmq_input import ZmqInput
+
+log = logging.getLogger(__name__)
+
+ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for threads still in consume()
+
+
+class HubService:
+    """The running hub."""
+
+    def __init__(self, config: HubConfig, reactor: Any) -> None:
+        self.config = config
+        self.reactor = reactor
+        self.context = zmq.Context()
+        self.stats = Stats()
+        self.publisher = Publisher(reactor, self.context, config)
+        self.input = ZmqInput(reactor, self.context, config, self._on_batch)
+        self.router = Router(
+            self.stats,
+            BadInputLog(reactor.seconds),
+            config.max_message_bytes,
+            time.monotonic,
+            self.input.pause,
+            self.input.resume,
+        )
+        self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
+        self.status_port: int | None = None
+        self.consumers: dict[str, ConsumerRuntime] = {}
+        self.ticker = LoopingCall(self._tick)
+        self.started_at = time.time()
+        self.ready = False
+        self._started: dict[str, defer.Deferred] = {}
+        self._stopped: dict[str, defer.Deferred] = {}
+        self._stopping: defer.Deferred | None = None
+
+    # -- start -------------------------------------------------------------------------------
+
+    def start(self) -> defer.Deferred:
+        """Start everything; the Deferred fires once the hub is ready, or fails with why."""
+        self.started_at = time.time()
+        loaded = load_consumers(self.config.enabled_consumers, self.publisher)
+        self.publisher.start()
+        if not loaded:
+            log.warning("no consumer is enabled: the hub will receive and count, nothing more")
+        waits = [self.start_consumer(consumer) for consumer in loaded.values()]
+        done = defer.gatherResults(waits, consumeErrors=True)
+        done.addCallback(lambda _: self._open())
+        done.addErrback(_first_failure)
+        return done
+
+    def start_consumer(self, consumer: LoadedConsumer) -> defer.Deferred:
+        """Start one consumer's threads; the Deferred fires once its ``setup()`` returned."""
+        name = consumer.name
+        queue = WorkQueue(name, consumer.config.queue_size)
+        queue.on_room = lambda: self.reactor.callFromThread(self.router.on_room)
+        workers = ConsumerWorkers(consumer, queue, self._report, self._lifecycle)
+        self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
+        self._started[name] = defer.Deferred()
+        self._stopped[name] = defer.Deferred()
+        workers.start()
+        return self._started[name]
+
+    def _open(self) -> None:
+        self.router.set_routes(
+            {n: Route(n, rt.loaded.matcher, rt.queue) for n, rt in self.consumers.items()}
+        )
+        patterns = [t for rt in self.consumers.values() for t in rt.loaded.topics]
+        self.input.start(subscriptions(patterns))
+        if self.config.status.enabled:
+            self.status_port = self.status.start()
+        self.ticker.start(1.0, now=True)
+        self.ready = True
+        log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
+
+    # -- events from worker threads (delivered on the reactor) ---------------------------------
+
+    def _report(self, name: str, outcomes: list[Outcome]) -> None:
+        self.reactor.callFromThread(self.stats.on_outcomes, name, outcomes, time.monotonic())
+
+    def _lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
+        self.reactor.callFromThread(self._on_lifecycle, name, event, error)
+
+    def _on_lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
+        runtime = self.consumers[name]
+        if event == "started":
+            if error is not None:
+                runtime.state, runtime.error = "failed", repr(error)
+                self._started[name].errback(
+                    PluginLoadError(f"consumer {name!r}: setup() raised {error!r}")
+                )
+            else:
+                runtime.state = "running"
+                self._started[name].callback(name)
+        elif event == "halted":
+            runtime.state = "halted"
+        elif event == "stopped":
+            if runtime.state != "failed":
+                runtime.state = "stopped" if runtime.state != "halted" else "halted"
+            if not self._stopped[name].called:
+                self._stopped[name].callback(name)
+
+    def _on_batch(self, batch: list[list[bytes]]) -> None:
+        self.router.on_batch(batch)
+
+    def _tick(self) -> None:
+        backlogs = {name: len(rt.queue) for name, rt in self.consumers.items()}
+        self.stats.tick(time.monotonic(), backlogs)
+
+    # -- stop --------------------------------------------------------------------------------
+
+    def stop(self) -> defer.Deferred:
+        """Stop input, drain within ``shutdown_timeout_s``, tear down; idempotent."""
+        if self._stopping is None:
+            self._stopping = self._stop()
+        return self._stopping
+
+    @defer.inlineCallbacks
+    def _stop(self) -> Any:
+        self.ready = False
+        self.input.stop()
+        total = sum(len(rt.queue) for rt in self.consumers.values())
+        log.info("stopping: input closed; draining %d queued message(s)", total)
+        for runtime in self.consumers.values():
+            if runtime.state in ("running", "starting"):
+                runtime.state = "stopping"
+            runtime.workers.close()
+        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, self._deadline)
+        yield defer.DeferredList(list(self._stopped.values()))
+        if deadline.active():
+            deadline.cancel()
+        if self.ticker.running:
+            self.ticker.stop()
+        yield self.status.stop()
+        self.publisher.stop()
+        self.context.destroy(linger=0)
+        log.info("stopped")
+
+    def _deadline(self) -> None:
+        for name, runtime in self.consumers.items():
+            if self._stopped[name].called:
+                continue
+            runtime.workers.abort()
+            left = runtime.queue.drain_remaining()
+            if left:
+                self.stats.on_dropped(name, "shutdown", len(left))
+                log.error(
+                    "consumer %s: shutdown deadline (%.0f s) reached with %d message(s) "
+                    "unprocessed; they are dropped",
+                    name,
+                    self.config.shutdown_timeout_s,
+                    len(left),
+                )
+        self.reactor.callLater(ABANDON_AFTER_S, self._abandon)
+
+    def _abandon(self) -> None:
+        for name, runtime in self.consumers.items():
+            if not self._stopped[name].called:
+                busy = [b for b in runtime.workers.busy if b is not None]
+                for b in busy:
+                    log.error("consumer %s: still in consume() of %s (msg_id %s) at exit; "
+                              "teardown() skipped", name, b.topic, b.msg_id)  # fmt: skip
+                runtime.state = "abandoned"
+                self._stopped[name].callback(name)
+
+    # -- what the status endpoint and sinks read ---------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every figure of the hub, as one JSON-ready mapping."""
+        now = time.time()
+        hub = hub_snapshot(
+            self.stats, self.started_at, self.input.connected, self.input.paused, now
+        )
+        consumers = {
+            name: consumer_snapshot(rt, self.stats, now, rt.loaded.config.stuck_after_s)
+            for name, rt in self.consumers.items()
+        }
+        hub["backlog"] = sum(c["backlog"] for c in consumers.values())
+        return {"hub": hub, "consumers": consumers}
+
+    def readiness(self) -> list[str]:
+        """Why the hub is not ready ([] when it is)."""
+        reasons = []
+        if not self.ready:
+            reasons.append("starting or stopping")
+        if not self.input.connected:
+            reasons.append("input not connected")
+        now = time.time()
+        for name, rt in self.consumers.items():
+            if rt.state != "running":
+                reasons.append(f"consumer {name} is {rt.state}")
+            stuck = [
+                w for w in rt.workers.busy if w and now - w.since > rt.loaded.config.stuck_after_s
+            ]
+            if stuck:
+                reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
+        return reasons
+
+
+def _first_failure(failure: Any) -> Any:
+    """gatherResults wraps errors in FirstError; hand on the original one."""
+    if failure.check(defer.FirstError):
+        return failure.value.subFailure
+    return failure

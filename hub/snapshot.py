@@ -1,0 +1,107 @@
+"""The one picture of the hub that /status, /metrics, statsd and ``consumer-hub status`` share.
+
+Runs on the reactor thread: it reads reactor-owned `Stats`, queue lengths (safe to read from any
+thread) and each worker's ``busy`` slot (a single reference, written only by its own thread).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from hub import __version__
+from hub.loader import LoadedConsumer
+from hub.stats import Stats
+from hub.worker import ConsumerWorkers
+from hub.workqueue import WorkQueue
+
+
+@dataclass
+class ConsumerRuntime:
+    """A running consumer: what was loaded, its queue, its threads, and its state.
+
+    ``state`` is one of starting, running, halted, failed, stopping, stopped.
+    """
+
+    loaded: LoadedConsumer
+    queue: WorkQueue
+    workers: ConsumerWorkers
+    state: str = "starting"
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+
+def worker_states(runtime: ConsumerRuntime, now: float, stuck_after_s: float) -> list[dict]:
+    """Per thread: idle, busy (since, msg_id, topic) or stuck (busy for too long)."""
+    states = []
+    for index, busy in enumerate(runtime.workers.busy):
+        entry: dict[str, Any] = {"thread": f"consumer:{runtime.name}:{index}", "state": "idle"}
+        if busy is not None:
+            stuck = now - busy.since > stuck_after_s
+            entry.update(
+                state="stuck" if stuck else "busy",
+                busy_since=busy.since,
+                busy_for_s=max(0.0, now - busy.since),
+                msg_id=busy.msg_id,
+                topic=busy.topic,
+            )
+        states.append(entry)
+    return states
+
+
+def consumer_snapshot(
+    runtime: ConsumerRuntime, stats: Stats, now: float, stuck_after_s: float
+) -> dict[str, Any]:
+    """Everything about one consumer."""
+    mono = time.monotonic()
+    oldest = runtime.queue.oldest_enqueued_at
+    backlog = len(runtime.queue)
+    doc: dict[str, Any] = {
+        "class": runtime.loaded.config.cls,
+        "topics": list(runtime.loaded.topics),
+        "threads": runtime.loaded.config.threads,
+        "state": runtime.state,
+        "error": runtime.error,
+        "backlog": backlog,
+        "backlog_memory": backlog,
+        "queue_size": runtime.queue.bound,
+        "oldest_age_s": (mono - oldest) if oldest is not None else 0.0,
+        "workers": worker_states(runtime, now, stuck_after_s),
+    }
+    doc.update(stats.consumer_snapshot(runtime.name, mono))
+    doc.update(runtime.extra)
+    return doc
+
+
+def hub_snapshot(
+    stats: Stats, started_at: float, input_connected: bool, paused: bool, now: float
+) -> dict[str, Any]:
+    """Hub-wide figures: input, decode errors, process resources."""
+    rate_in, _ = stats.rate(None)
+    process = psutil.Process(os.getpid())
+    paused_s = float(stats.hub["input_paused_s"])
+    return {
+        "version": __version__,
+        "pid": os.getpid(),
+        "started_at": started_at,
+        "uptime_s": now - started_at,
+        "received": stats.hub["received"],
+        "received_per_s": rate_in,
+        "unmatched": stats.hub["unmatched"],
+        "decode_errors": dict(stats.decode_errors),
+        "input_connected": input_connected,
+        "input_paused": paused,
+        "input_paused_s": paused_s,
+        "input_pauses": stats.hub["input_pauses"],
+        "upstream_gaps": stats.hub["upstream_gaps"],
+        "rss_bytes": process.memory_info().rss,
+        "open_fds": process.num_fds(),
+    }

@@ -1,0 +1,159 @@
+"""Counters and timing windows, owned by the reactor thread.
+
+Every method runs on the reactor thread (workers reach it through ``reactor.callFromThread``),
+so plain ``+=`` is safe. Counters only ever grow; ``snapshot()`` copies, it never resets: a
+metrics sink that wants deltas keeps the last value it sent. Timings keep the last
+``WINDOW_SIZE`` samples younger than ``WINDOW_S`` seconds and report p50/p90/p99/max over them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.worker import Outcome
+
+WINDOW_SIZE = 4096
+WINDOW_S = 60.0
+HISTORY = 600  # one sample a tick (1 s): ten minutes of rates and backlog
+
+
+class TimingWindow:
+    """A bounded sliding window of durations, in seconds."""
+
+    def __init__(self, size: int = WINDOW_SIZE, horizon_s: float = WINDOW_S) -> None:
+        self.horizon_s = horizon_s
+        self._samples: deque[tuple[float, float]] = deque(maxlen=size)
+
+    def add(self, now: float, value: float) -> None:
+        self._samples.append((now, value))
+
+    def summary(self, now: float) -> dict[str, float | int | None]:
+        """count, p50, p90, p99 and max over the window (None when it is empty)."""
+        cutoff = now - self.horizon_s
+        values = sorted(v for t, v in self._samples if t >= cutoff)
+        if not values:
+            return {"count": 0, "p50": None, "p90": None, "p99": None, "max": None}
+        return {
+            "count": len(values),
+            "p50": _percentile(values, 0.50),
+            "p90": _percentile(values, 0.90),
+            "p99": _percentile(values, 0.99),
+            "max": values[-1],
+        }
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ordered, non-empty list."""
+    rank = max(0, math.ceil(q * len(ordered)) - 1)
+    return ordered[rank]
+
+
+@dataclass
+class ConsumerStats:
+    """What happened to one consumer's messages."""
+
+    counters: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    wait: TimingWindow = field(default_factory=TimingWindow)
+    duration: TimingWindow = field(default_factory=TimingWindow)
+    latency: TimingWindow = field(default_factory=TimingWindow)
+    history: deque[tuple[float, int, int, int]] = field(
+        default_factory=lambda: deque(maxlen=HISTORY)
+    )  # (time, enqueued, done+failed+dropped, backlog)
+
+
+class Stats:
+    """Every counter and timing of the hub. Reactor thread only."""
+
+    def __init__(self) -> None:
+        self.hub: Counter[str] = Counter()
+        self.decode_errors: Counter[str] = Counter()
+        self.consumers: dict[str, ConsumerStats] = {}
+        self.history: deque[tuple[float, int]] = deque(maxlen=HISTORY)  # (time, received)
+
+    def consumer(self, name: str) -> ConsumerStats:
+        """The stats of ``name``, created on first use (kept across reloads)."""
+        stats = self.consumers.get(name)
+        if stats is None:
+            stats = self.consumers[name] = ConsumerStats()
+        return stats
+
+    def on_received(self, count: int) -> None:
+        self.hub["received"] += count
+
+    def on_decode_error(self, cause: str) -> None:
+        self.decode_errors[cause] += 1
+
+    def on_unmatched(self, count: int) -> None:
+        self.hub["unmatched"] += count
+
+    def on_enqueued(self, name: str, count: int) -> None:
+        self.consumer(name).counters["enqueued"] += count
+
+    def on_dropped(self, name: str, cause: str, count: int = 1) -> None:
+        self.consumer(name).dropped[cause] += count
+
+    def on_paused(self, seconds: float) -> None:
+        self.hub["input_paused_s"] += seconds  # type: ignore[assignment]
+        self.hub["input_pauses"] += 1
+
+    def on_outcomes(self, name: str, outcomes: Iterable[Outcome], now: float) -> None:
+        """A worker's batch of results (delivered via callFromThread)."""
+        stats = self.consumer(name)
+        for outcome in outcomes:
+            if outcome.kind == "dropped":
+                stats.dropped["consumer"] += 1
+            else:
+                stats.counters[outcome.kind] += 1
+            if outcome.kind == "halted":
+                continue
+            stats.wait.add(now, outcome.wait_s)
+            stats.duration.add(now, outcome.duration_s)
+            if outcome.latency_s is not None:
+                stats.latency.add(now, outcome.latency_s)
+
+    def tick(self, now: float, backlogs: dict[str, int]) -> None:
+        """Record one history point (called once a second)."""
+        self.history.append((now, self.hub["received"]))
+        for name, backlog in backlogs.items():
+            stats = self.consumer(name)
+            c = stats.counters
+            handled = c["done"] + c["failed"] + sum(stats.dropped.values())
+            stats.history.append((now, c["enqueued"], handled, backlog))
+
+    def rate(self, name: str | None, window_s: float = 10.0) -> tuple[float, float]:
+        """Messages a second (in, out) over the last ``window_s`` of history."""
+        if name is None:
+            points = [(t, n, 0) for t, n in self.history]
+        else:
+            points = [(t, e, h) for t, e, h, _ in self.consumer(name).history]
+        if len(points) < 2:
+            return 0.0, 0.0
+        end = points[-1]
+        start = next((p for p in points if p[0] >= end[0] - window_s), points[0])
+        span = end[0] - start[0]
+        if span <= 0:
+            return 0.0, 0.0
+        return (end[1] - start[1]) / span, (end[2] - start[2]) / span
+
+    def consumer_snapshot(self, name: str, now: float) -> dict[str, Any]:
+        """Counters, rates and timing summaries of one consumer (a copy)."""
+        stats = self.consumer(name)
+        rate_in, rate_out = self.rate(name)
+        return {
+            "enqueued": stats.counters["enqueued"],
+            "done": stats.counters["done"],
+            "failed": stats.counters["failed"],
+            "halted": stats.counters["halted"],
+            "dropped": dict(stats.dropped),
+            "in_per_s": rate_in,
+            "out_per_s": rate_out,
+            "queue_wait_s": stats.wait.summary(now),
+            "duration_s": stats.duration.summary(now),
+            "latency_s": stats.latency.summary(now),
+            "backlog_history": [b for _, _, _, b in stats.history],
+        }

@@ -1,0 +1,92 @@
+"""The HTTP status endpoint: /live, /ready, /status (JSON).
+
+Runs on the reactor thread (twisted.web). It only reads: every page is built from the
+``snapshot`` callable at request time, so a request never changes a counter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from twisted.internet.interfaces import IListeningPort, IReactorTCP
+from twisted.web.resource import Resource
+from twisted.web.server import Request, Site
+
+from hub.config import StatusConfig
+from hub.errors import EndpointError
+
+log = logging.getLogger(__name__)
+
+Snapshot = Callable[[], dict[str, Any]]
+Readiness = Callable[[], list[str]]  # the reasons the hub is not ready; [] when ready
+
+
+class _Page(Resource):
+    isLeaf = True
+
+    def __init__(self, render: Callable[[Request], bytes]) -> None:
+        super().__init__()
+        self._render = render
+
+    def render_GET(self, request: Request) -> bytes:
+        return self._render(request)
+
+
+class StatusServer:
+    """Serves the hub's live figures on ``host:port``."""
+
+    def __init__(
+        self, reactor: IReactorTCP, config: StatusConfig, snapshot: Snapshot, readiness: Readiness
+    ) -> None:
+        self.reactor = reactor
+        self.config = config
+        self.snapshot = snapshot
+        self.readiness = readiness
+        self.port: IListeningPort | None = None
+        self.pages: dict[bytes, Callable[[Request], bytes]] = {
+            b"live": self._live,
+            b"ready": self._ready,
+            b"status": self._status,
+        }
+
+    def start(self) -> int:
+        """Listen; return the port number actually bound (``port: 0`` picks a free one)."""
+        root = Resource()
+        for name, render in self.pages.items():
+            root.putChild(name, _Page(render))
+        try:
+            self.port = self.reactor.listenTCP(
+                self.config.port, Site(root), interface=self.config.host
+            )
+        except Exception as exc:
+            raise EndpointError(
+                f"status endpoint: cannot listen on {self.config.host}:{self.config.port}: {exc}"
+            ) from exc
+        bound = self.port.getHost().port  # type: ignore[attr-defined]
+        log.info("status endpoint listening on http://%s:%d", self.config.host, bound)
+        return int(bound)
+
+    def stop(self) -> Any:
+        if self.port is not None:
+            port, self.port = self.port, None
+            return port.stopListening()
+        return None
+
+    def _live(self, request: Request) -> bytes:
+        request.setHeader(b"content-type", b"text/plain")
+        return b"ok\n"
+
+    def _ready(self, request: Request) -> bytes:
+        reasons = self.readiness()
+        request.setHeader(b"content-type", b"text/plain")
+        if reasons:
+            request.setResponseCode(503)
+            return ("not ready: " + "; ".join(reasons) + "\n").encode("utf-8")
+        return b"ready\n"
+
+    def _status(self, request: Request) -> bytes:
+        request.setHeader(b"content-type", b"application/json")
+        return orjson.dumps(self.snapshot(), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)

@@ -1,0 +1,197 @@
+"""The SUB socket, read on the reactor thread: frames in, nothing else.
+
+Everything here runs on the reactor thread. `ZmqInput` is an ``IReadDescriptor`` on the
+socket's file descriptor. ZeroMQ's FD is edge-triggered, so each wake-up drains until ``EAGAIN``
+or ``batch_size`` messages, whichever comes first, and schedules itself again when it stopped
+early. It hands each batch of raw frame lists on to ``on_batch``; it does no decoding or routing.
+`ConnectionMonitor` follows the socket's monitor events so ``connected`` tells whether any
+upstream is connected (a bound endpoint counts as connected once bound).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+import zmq
+from twisted.internet.interfaces import IReactorFDSet, IReadDescriptor
+from zmq.utils.monitor import recv_monitor_message
+from zope.interface import implementer
+
+from hub.config import HubConfig
+from hub.errors import EndpointError
+
+log = logging.getLogger(__name__)
+
+Batch = list[list[bytes]]
+
+
+def apply_options(sock: zmq.Socket, config: HubConfig) -> None:
+    """Socket options shared by the SUB (and PUB) sockets."""
+    z = config.zmq
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.RECONNECT_IVL, z.reconnect_ivl_ms)
+    sock.setsockopt(zmq.RECONNECT_IVL_MAX, z.reconnect_ivl_max_ms)
+    sock.setsockopt(zmq.TCP_KEEPALIVE, 1 if z.tcp_keepalive else 0)
+    sock.setsockopt(zmq.TCP_KEEPALIVE_IDLE, z.tcp_keepalive_idle_s)
+    sock.setsockopt(zmq.TCP_KEEPALIVE_INTVL, z.tcp_keepalive_interval_s)
+    sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, z.tcp_keepalive_count)
+
+
+def attach(sock: zmq.Socket, endpoints: Iterable[str]) -> None:
+    """Connect to each endpoint, or bind where it starts with ``bind:``."""
+    for endpoint in endpoints:
+        bind = endpoint.startswith("bind:")
+        address = endpoint.removeprefix("bind:")
+        try:
+            sock.bind(address) if bind else sock.connect(address)
+        except zmq.ZMQError as exc:
+            verb = "bind" if bind else "connect"
+            raise EndpointError(f"cannot {verb} {address}: {exc}") from exc
+        log.info("input: %s %s", "bound" if bind else "connecting to", address)
+
+
+@implementer(IReadDescriptor)
+class ZmqInput:
+    """The hub's SUB socket: drain in batches, pause and resume on the router's word."""
+
+    def __init__(
+        self,
+        reactor: IReactorFDSet,
+        context: zmq.Context,
+        config: HubConfig,
+        on_batch: Callable[[Batch], None],
+    ) -> None:
+        self.reactor = reactor
+        self.context = context
+        self.config = config
+        self.on_batch = on_batch
+        self.socket: zmq.Socket | None = None
+        self.monitor: ConnectionMonitor | None = None
+        self.paused = False
+        self.subscribed: set[str] = set()
+
+    def start(self, prefixes: Iterable[str]) -> None:
+        """Open, subscribe, connect or bind, and start reading."""
+        sock = self.socket = self.context.socket(zmq.SUB)
+        apply_options(sock, self.config)
+        sock.setsockopt(zmq.RCVHWM, self.config.zmq.rcvhwm)
+        self.subscribe(prefixes)
+        self.monitor = ConnectionMonitor(self.reactor, sock, self.config.endpoints)
+        self.monitor.start()
+        attach(sock, self.config.endpoints)
+        self.reactor.addReader(self)
+        self.doRead()
+
+    def subscribe(self, prefixes: Iterable[str]) -> None:
+        """Make the upstream subscriptions exactly ``prefixes`` (start-up and reload)."""
+        assert self.socket is not None
+        wanted = set(prefixes)
+        for prefix in sorted(wanted - self.subscribed):
+            self.socket.setsockopt(zmq.SUBSCRIBE, prefix.encode("utf-8"))
+        for prefix in sorted(self.subscribed - wanted):
+            self.socket.setsockopt(zmq.UNSUBSCRIBE, prefix.encode("utf-8"))
+        self.subscribed = wanted
+        log.info("input: subscribed to %s", ", ".join(repr(p) for p in sorted(wanted)))
+
+    def stop(self) -> None:
+        """Stop reading and close the socket; nothing queued inside ZeroMQ is read after this."""
+        if self.socket is None:
+            return
+        self.reactor.removeReader(self)
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.socket.close(linger=0)
+        self.socket = None
+
+    def pause(self) -> None:
+        if not self.paused and self.socket is not None:
+            self.paused = True
+            self.reactor.removeReader(self)
+
+    def resume(self) -> None:
+        if self.paused and self.socket is not None:
+            self.paused = False
+            self.reactor.addReader(self)
+            self.doRead()  # edge-triggered: messages may already be waiting
+
+    @property
+    def connected(self) -> bool:
+        return self.monitor is not None and self.monitor.connected
+
+    def fileno(self) -> int:
+        return self.socket.getsockopt(zmq.FD) if self.socket is not None else -1  # type: ignore[return-value]
+
+    def doRead(self) -> None:
+        sock = self.socket
+        if sock is None or self.paused:
+            return
+        batch: Batch = []
+        limit = self.config.zmq.batch_size
+        recv = sock.recv_multipart
+        try:
+            while len(batch) < limit:
+                batch.append(recv(zmq.NOBLOCK))
+        except zmq.Again:
+            pass
+        if batch:
+            self.on_batch(batch)
+        if len(batch) >= limit and self.socket is not None and not self.paused:
+            self.reactor.callLater(0, self.doRead)  # type: ignore[attr-defined]
+
+    def connectionLost(self, reason: object) -> None:
+        log.warning("input: socket lost: %s", reason)
+
+    def logPrefix(self) -> str:
+        return "zmq-input"
+
+
+@implementer(IReadDescriptor)
+class ConnectionMonitor:
+    """Counts live upstream connections from the SUB socket's monitor events."""
+
+    def __init__(self, reactor: IReactorFDSet, sock: zmq.Socket, endpoints: Iterable[str]) -> None:
+        self.reactor = reactor
+        self.sock = sock
+        self.bound = any(e.startswith("bind:") for e in endpoints)
+        self.peers = 0
+        self.pipe: zmq.Socket | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.bound or self.peers > 0
+
+    def start(self) -> None:
+        events = zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED
+        self.pipe = self.sock.get_monitor_socket(events)
+        self.reactor.addReader(self)
+
+    def stop(self) -> None:
+        if self.pipe is not None:
+            self.reactor.removeReader(self)
+            self.sock.disable_monitor()
+            self.pipe.close(linger=0)
+            self.pipe = None
+
+    def fileno(self) -> int:
+        return self.pipe.getsockopt(zmq.FD) if self.pipe is not None else -1  # type: ignore[return-value]
+
+    def doRead(self) -> None:
+        while self.pipe is not None:
+            try:
+                event = recv_monitor_message(self.pipe, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            endpoint = event["endpoint"].decode("utf-8", "replace")
+            if event["event"] == zmq.EVENT_CONNECTED:
+                self.peers += 1
+                log.info("input: connected to %s", endpoint)
+            elif event["event"] == zmq.EVENT_DISCONNECTED:
+                self.peers = max(0, self.peers - 1)
+                log.warning("input: disconnected from %s", endpoint)
+
+    def connectionLost(self, reason: object) -> None:
+        pass
+
+    def logPrefix(self) -> str:
+        return "zmq-monitor"
