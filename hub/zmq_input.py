@@ -165,6 +165,7 @@ class ConnectionMonitor:
         events = zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED
         self.pipe = self.sock.get_monitor_socket(events)
         self.reactor.addReader(self)
+        self.doRead()  # edge-triggered: without a first read the FD never signals
 
     def stop(self) -> None:
         if self.pipe is not None:
