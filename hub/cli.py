@@ -8,6 +8,7 @@ Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (al
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -128,15 +129,23 @@ def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
     """Run the hub on the reactor until SIGTERM/SIGINT; return the exit code."""
     from twisted.internet import reactor
 
+    from hub.daemon import Daemon, install_sighup
+    from hub.notify import Notifier
+    from hub.reload import Reloader
     from hub.service import HubService
 
+    faulthandler.enable(all_threads=True)  # a watchdog SIGABRT prints every thread's stack
     service = HubService(config, reactor)
+    daemon = Daemon(service, reactor, Reloader(service, args.config), Notifier())
     outcome = {"code": 0}
     demo = _start_demo(service, config, args) if args.demo else None
 
     def shutdown(code: int = 0) -> None:
         outcome["code"] = outcome["code"] or code
-        service.stop().addBoth(lambda _: reactor.stop())
+        daemon.stopping()
+        stopped = service.stop()
+        stopped.addBoth(lambda _: daemon.stop())
+        stopped.addBoth(lambda _: reactor.stop())
 
     def on_start_failure(failure: Any) -> None:
         error = failure.value
@@ -144,12 +153,14 @@ def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
         shutdown(error.exit_code if isinstance(error, HubError) else 1)
 
     def start() -> None:
+        daemon.start()
         try:
-            service.start().addErrback(on_start_failure)
+            service.start().addCallback(daemon.started).addErrback(on_start_failure)
         except Exception:  # a synchronous failure: plugin import, bind
             on_start_failure(_failure())
 
     _install_signals(reactor, shutdown)
+    install_sighup(reactor, daemon)
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
     if demo is not None:

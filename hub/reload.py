@@ -188,6 +188,8 @@ class Reloader:
     async def _start(self, loaded: LoadedConsumer, queue: WorkQueue | None) -> bool:
         """Start ``loaded``'s workers and wait for setup(); on failure forget it."""
         name = loaded.name
+        if self.service.stopping:
+            return False
         try:
             await self.service.start_consumer(loaded, queue)
         except PluginLoadError as err:
