@@ -143,9 +143,11 @@ def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
     def shutdown(code: int = 0) -> None:
         outcome["code"] = outcome["code"] or code
         daemon.stopping()
-        stopped = service.stop()
-        stopped.addBoth(lambda _: daemon.stop())
-        stopped.addBoth(lambda _: reactor.stop())
+        service.stop().addBoth(stopped)
+
+    def stopped(_: object) -> None:
+        daemon.stop()
+        reactor.stop()  # type: ignore[misc]
 
     def on_start_failure(failure: Any) -> None:
         error = failure.value

@@ -25,6 +25,7 @@ import os
 import socket
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from twisted.internet import task
 
@@ -157,7 +158,7 @@ class Notifier:
 class WatchdogPinger:
     """Sends ``WATCHDOG=1`` every half watchdog interval from the reactor."""
 
-    def __init__(self, notifier: Notifier, interval: float | None, clock: object = None) -> None:
+    def __init__(self, notifier: Notifier, interval: float | None, clock: Any = None) -> None:
         self._notifier = notifier
         self._interval = interval
         self._clock = clock
