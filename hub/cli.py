@@ -76,7 +76,7 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
     print(f"publish_endpoint: {config.publish_endpoint or '(none)'}")
     print(f"status: http://{config.status.host}:{config.status.port}"
           + ("" if config.status.enabled else " (disabled)"))  # fmt: skip
-    patterns = []
+    patterns: list[str] = []
     for name, consumer in config.consumers.items():
         if not consumer.enabled:
             print(f"consumer {name}: disabled ({consumer.cls})")
@@ -127,7 +127,9 @@ def cmd_tail(config: HubConfig, args: argparse.Namespace) -> int:
 
 def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
     """Run the hub on the reactor until SIGTERM/SIGINT; return the exit code."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor
 
     from hub.daemon import Daemon, install_sighup
     from hub.notify import Notifier
