@@ -33,18 +33,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, default=default_config, help=f"config file ({DEFAULT_PATH})"
     )
+    # --config is also accepted after the sub-command (`consumer-hub run --config F`, as in the
+    # systemd units); SUPPRESS keeps the global value when it is not given there.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the hub in the foreground")
+    run = sub.add_parser("run", help="run the hub in the foreground", parents=[after])
     run.add_argument("--demo", action="store_true", help="also run the demo publisher")
     run.add_argument("--demo-rate", type=float, default=20.0, help="demo messages a second")
-    sub.add_parser("check", help="validate the configuration and load every consumer")
-    pub = sub.add_parser("publish", help="send one message (like fedmsg-logger)")
+    sub.add_parser(
+        "check", help="validate the configuration and load every consumer", parents=[after]
+    )
+    pub = sub.add_parser("publish", help="send one message (like fedmsg-logger)", parents=[after])
     pub.add_argument("topic")
     pub.add_argument("body", help="the message body, as JSON")
     pub.add_argument("--endpoint", help="default: the config's first bind: endpoint, else bind "
                      "the first endpoint the hub connects to")  # fmt: skip
     pub.add_argument("--timeout", type=float, default=5.0)
-    tail = sub.add_parser("tail", help="print live messages (like fedmsg-tail)")
+    tail = sub.add_parser("tail", help="print live messages (like fedmsg-tail)", parents=[after])
     tail.add_argument("--topic", default="*", help="glob pattern (default: every topic)")
     tail.add_argument("--pretty", action="store_true", help="indent the JSON")
     tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")

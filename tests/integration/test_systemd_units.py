@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from hub.cli import build_parser
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +27,8 @@ needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is n
 def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project installed (no dependencies) into a temporary prefix."""
     target = tmp_path_factory.mktemp("prefix")
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", target]
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--ignore-installed"]
+    cmd += ["--prefix", str(target)]  # --ignore-installed: never uninstall the test venv's copy
     subprocess.run([*cmd, str(ROOT)], check=True, timeout=300, capture_output=True)
     return target
 
@@ -107,3 +111,31 @@ def test_restart_policy_matches_exit_codes() -> None:
     assert "Restart=on-failure" in lines
     stop = next(line for line in lines if line.startswith("TimeoutStopSec="))
     assert int(stop.split("=")[1].rstrip("s")) > 30
+
+
+@pytest.mark.parametrize(
+    ("unit", "config"),
+    [
+        ("consumer-hub.service", "/etc/consumer-hub/hub.yaml"),
+        ("consumer-hub@.service", "/etc/consumer-hub/%i.yaml"),
+    ],
+)
+def test_execstart_is_a_valid_command_line(unit: str, config: str) -> None:
+    """The units' ExecStart parses as `run` with the right --config (not a usage error, exit 2)."""
+    exec_start = next(line for line in _service_lines(unit) if line.startswith("ExecStart="))
+    argv = shlex.split(exec_start.removeprefix("ExecStart="))
+    assert argv[0] == SHIPPED_EXEC
+    args = build_parser().parse_args(argv[1:])
+    assert args.command == "run" and args.config == Path(config)
+
+
+def test_installed_script_runs(prefix: Path, tmp_path: Path) -> None:
+    """The script pip put in the prefix runs the hub's CLI (`check` on a minimal config)."""
+    config = tmp_path / "hub.yaml"
+    config.write_text("endpoints: ['tcp://127.0.0.1:1']\nconsumers: {}\n")
+    site = next(prefix.glob("lib/python*/site-packages"))
+    env = dict(os.environ, PYTHONPATH=str(site))
+    cmd = [str(prefix / "bin" / "consumer-hub"), "check", "--config", str(config)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "configuration OK" in result.stdout
