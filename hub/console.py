@@ -29,12 +29,15 @@ ALT_SCREEN_OFF = "\x1b[?25h\x1b[?1049l"
 HOME_CLEAR = "\x1b[H\x1b[2J"
 
 
-def add_parsers(sub: Any) -> None:
+def add_parsers(sub: Any, parents: list[argparse.ArgumentParser] | None = None) -> None:
     """Add ``status`` and ``top`` to the ``consumer-hub`` sub-command parser."""
-    status = sub.add_parser("status", help="print the per-consumer table once")
+    parents = parents or []
+    status = sub.add_parser("status", help="print the per-consumer table once", parents=parents)
     _common(status)
     status.add_argument("--json", action="store_true", help="print the raw /status JSON")
-    top = sub.add_parser("top", help="live per-consumer view, refreshed every second")
+    top = sub.add_parser(
+        "top", help="live per-consumer view, refreshed every second", parents=parents
+    )
     _common(top)
     top.add_argument("--interval", type=float, default=1.0, help="seconds between frames")
     top.add_argument("--count", type=int, default=0, help="stop after N frames (0: never)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
@@ -82,12 +83,16 @@ class HubService:
         done.addErrback(_first_failure)
         return done
 
-    def start_consumer(self, consumer: LoadedConsumer) -> defer.Deferred:
-        """Start one consumer's threads; the Deferred fires once its ``setup()`` returned."""
+    def start_consumer(
+        self, consumer: LoadedConsumer, queue: WorkQueue | None = None
+    ) -> defer.Deferred:
+        """Start one consumer's threads (on ``queue`` if given: a reload's pre-filled one);
+        the Deferred fires once its ``setup()`` returned."""
         name = consumer.name
-        queue = WorkQueue(name, consumer.config.queue_size)
+        if queue is None:
+            queue = WorkQueue(name, consumer.config.queue_size)
         queue.on_room = lambda: self.reactor.callFromThread(self.router.on_room)
-        workers = ConsumerWorkers(consumer, queue, self._report, self._lifecycle)
+        workers = ConsumerWorkers(consumer, queue, self._report, self._lifecycle_of(queue))
         self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
         self._started[name] = defer.Deferred()
         self._stopped[name] = defer.Deferred()
@@ -95,11 +100,10 @@ class HubService:
         return self._started[name]
 
     def _open(self) -> None:
-        self.router.set_routes(
-            {n: Route(n, rt.loaded.matcher, rt.queue) for n, rt in self.consumers.items()}
+        self.set_routes({n: (rt.loaded, rt.queue) for n, rt in self.consumers.items()})
+        self.input.start(
+            subscriptions(t for rt in self.consumers.values() for t in rt.loaded.topics)
         )
-        patterns = [t for rt in self.consumers.values() for t in rt.loaded.topics]
-        self.input.start(subscriptions(patterns))
         if self.config.status.enabled:
             self.status_port = self.status.start()
         self.ticker.start(1.0, now=True)
@@ -108,16 +112,47 @@ class HubService:
         self.ready = True
         log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
 
+    # -- reload (hub.reload drives these) ----------------------------------------------------
+
+    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
+        """Route to exactly these consumers; subscribe upstream to what they want."""
+        self.router.set_routes({n: Route(n, c.matcher, q) for n, (c, q) in routes.items()})
+        if self.input.socket is not None:  # else input.start() subscribes
+            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
+
+    def when_stopped(self, name: str) -> defer.Deferred:
+        """Fires once ``name``'s threads have exited (after teardown())."""
+        return self._stopped[name]
+
+    def forget_consumer(self, name: str) -> None:
+        """Drop a stopped consumer; late events from its threads are ignored."""
+        self.consumers.pop(name, None)
+        self._started.pop(name, None)
+        self._stopped.pop(name, None)
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stopping is not None
+
     # -- events from worker threads (delivered on the reactor) ---------------------------------
 
     def _report(self, name: str, outcomes: list[Outcome]) -> None:
         self.reactor.callFromThread(self.stats.on_outcomes, name, outcomes, time.monotonic())
 
-    def _lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        self.reactor.callFromThread(self._on_lifecycle, name, event, error)
+    def _lifecycle_of(self, queue: WorkQueue) -> Callable[[str, str, BaseException | None], None]:
+        def lifecycle(name: str, event: str, error: BaseException | None) -> None:
+            self.reactor.callFromThread(self._on_lifecycle, name, event, error, queue)
 
-    def _on_lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        runtime = self.consumers[name]
+        return lifecycle
+
+    def _on_lifecycle(
+        self, name: str, event: str, error: BaseException | None, queue: WorkQueue
+    ) -> None:
+        runtime = self.consumers.get(name)
+        if runtime is None or runtime.queue is not queue:
+            log.debug("consumer %s: %s from a replaced instance, ignored", name, event)
+            return
         if event == "started":
             if error is not None:
                 runtime.state, runtime.error = "failed", repr(error)

@@ -48,7 +48,7 @@ def test_status_prints_each_consumer_of_a_running_hub(
     port = int(hub.status_url.rsplit(":", 1)[1])
     config = dict(hub.config, status={"host": "127.0.0.1", "port": port})
     (tmp_path / "client.yaml").write_text(yaml.safe_dump(config))
-    result = _cli("--config", str(tmp_path / "client.yaml"), "status")
+    result = _cli("status", "--config", str(tmp_path / "client.yaml"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("hub ") and "received 3" in lines[0]
