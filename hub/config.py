@@ -79,6 +79,7 @@ class StatsdConfig:
     port: int = field(default=8125, metadata={"check": positive()})
     prefix: str = "hub"
     interval_s: float = field(default=10.0, metadata={"check": positive()})
+    max_udp_size: int = field(default=512, metadata={"check": at_least(64)})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import argparse
 import datetime
 import logging
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -20,17 +21,18 @@ from hub.deadletters import DeadLetterStore
 log = logging.getLogger(__name__)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the ``deadletters`` sub-command."""
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser] | None = None) -> None:
+    """Register the ``deadletters`` sub-command (``parents``: options allowed after it)."""
+    parents = parents or []
     dl = sub.add_parser("deadletters", help="list, show, replay or purge dead letters")
     action = dl.add_subparsers(dest="action", required=True)
-    lst = action.add_parser("list", help="the newest dead letters, one a line")
+    lst = action.add_parser("list", help="the newest dead letters, one a line", parents=parents)
     lst.add_argument("--consumer")
     lst.add_argument("--limit", type=int, default=100)
-    show = action.add_parser("show", help="one dead letter in full (envelope, traceback)")
+    show = action.add_parser("show", help="one dead letter (envelope, traceback)", parents=parents)
     show.add_argument("id", type=int)
     for name, text in (("replay", "send back to its consumer"), ("purge", "delete")):
-        p = action.add_parser(name, help=f"{text}: one (--id), a consumer's, or --all")
+        p = action.add_parser(name, help=f"{text}: --id, --consumer or --all", parents=parents)
         group = p.add_mutually_exclusive_group(required=True)
         group.add_argument("--id", type=int)
         group.add_argument("--consumer")

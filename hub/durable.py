@@ -41,6 +41,7 @@ class Durable:
         )
         self.cursors = CursorFile(self.state_dir / "cursors.json", b.fsync != "never")
         self.spools: dict[str, Spool] = {}
+        self.retired: dict[str, Spool] = {}  # an instance a reload is replacing, until forgotten
         self.saved: dict[str, int] = {}
 
     @property
@@ -59,30 +60,49 @@ class Durable:
         return int(budget / max(1, consumers) / ITEM_COST)
 
     def spool_for(self, name: str, queue: WorkQueue, matcher: TopicMatcher) -> Spool:
-        """The spool of ``name``, positioned at its saved cursor (or the log's end if new)."""
-        spool = Spool(
-            name, queue, self.store.reader(), matcher.matches, self.config.max_message_bytes
-        )
+        """A spool for ``queue``: at the saved cursor (the log's end if ``name`` is new), or,
+        when a reload replaces a running instance, where that instance's disk backlog starts
+        (its in-memory window is handed over by the reload itself)."""
+        limit = self.config.max_message_bytes
+        spool = Spool(name, queue, self.store.reader(), matcher.matches, limit)
         end = self.store.next_seq
+        old = self.spools.get(name)
+        if old is not None:
+            with old.lock:
+                cursor = old.disk_from if old.spilled else end
+            self.retired[name] = old
+        else:
+            cursor = self._saved_cursor(name, end)
+        spool.resume(min(cursor, end), end)
+        self.spools[name] = spool
+        return spool
+
+    def _saved_cursor(self, name: str, end: int) -> int:
         cursor = self.saved.get(name, end if "*" not in self.saved else self.store.oldest_seq)
         if cursor < self.store.oldest_seq:
             log.error("consumer %s: its cursor %d is older than the oldest record kept (%d); "
                       "resuming there", name, cursor, self.store.oldest_seq)  # fmt: skip
             cursor = self.store.oldest_seq
-        spool.resume(min(cursor, end), end)
-        self.spools[name] = spool
-        return spool
+        return cursor
 
-    def forget(self, name: str) -> None:
-        """A consumer was removed: its cursor no longer holds segments back."""
-        spool = self.spools.pop(name, None)
-        if spool is not None:
-            spool.reader.close()
+    def forget(self, name: str, replaced: bool = False) -> None:
+        """An instance stopped: if ``replaced`` its successor's spool stays, else the consumer
+        was removed and its cursor no longer holds segments back."""
+        spools = [self.retired.pop(name, None)]
+        if not replaced:
+            spools.append(self.spools.pop(name, None))
+        for spool in spools:
+            if spool is not None:
+                spool.reader.close()
 
     def points(self) -> dict[str, int]:
         """Each consumer's first unfinished seq, now."""
         end = self.store.next_seq
-        return {name: spool.commit_point(end) for name, spool in self.spools.items()}
+        points = {name: spool.commit_point(end) for name, spool in self.spools.items()}
+        for name, old in self.retired.items():
+            if name in points:
+                points[name] = min(points[name], old.commit_point(end))
+        return points
 
     def commit(self) -> None:
         """Save the cursors and delete segments nobody needs any more."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
@@ -26,9 +27,11 @@ from hub.durable import Durable
 from hub.errors import PluginLoadError
 from hub.gaps import GapTracker
 from hub.loader import LoadedConsumer, load_consumers
+from hub.metrics import StatsdSink
+from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
-from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
+from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, queued
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.supervisor import Supervisor
@@ -68,6 +71,8 @@ class HubService:
             GapTracker(self.stats) if config.upstream_gaps else None,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
+        self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
+        self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
         self.status_port: int | None = None
         self.consumers: dict[str, ConsumerRuntime] = {}
         self.upkeep = Upkeep(self)
@@ -96,57 +101,78 @@ class HubService:
         done.addErrback(_first_failure)
         return done
 
-    def start_consumer(self, consumer: LoadedConsumer) -> defer.Deferred:
-        """Start one consumer's threads; the Deferred fires once its ``setup()`` returned."""
+    def start_consumer(
+        self, consumer: LoadedConsumer, queue: WorkQueue | None = None
+    ) -> defer.Deferred:
+        """Start one consumer's threads (on ``queue`` if given: a reload's pre-filled one);
+        the Deferred fires once its ``setup()`` returned."""
         name = consumer.name
-        window = self.durable.window_bytes(len(self.config.enabled_consumers))
-        queue = WorkQueue(name, consumer.config.queue_size, bytes_bound=window)
-        spool = self.durable.spool_for(name, queue, consumer.matcher)
+        if queue is None:
+            window = self.durable.window_bytes(len(self.config.enabled_consumers))
+            queue = WorkQueue(name, consumer.config.queue_size, bytes_bound=window)
+        spool = self._spool(name, consumer, queue)
         delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
-        workers = ConsumerWorkers(consumer, spool, delivery, self._report, self._lifecycle)
+        workers = ConsumerWorkers(
+            consumer, spool, delivery, self._report, self._lifecycle_of(queue)
+        )
         self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
         self._started[name] = defer.Deferred()
         self._stopped[name] = defer.Deferred()
         workers.start()
         return self._started[name]
 
-    def stop_consumer(self, name: str) -> defer.Deferred:
-        """Stop one consumer (reload): no new input for it, its threads stop after the message
-        in hand, its cursor stays where it finished; fires once its ``teardown()`` ran."""
-        runtime = self.consumers[name]
-        self.set_routes({n: r for n, r in self.consumers.items() if n != name})
-        runtime.workers.abort()
-        self.supervisor.restart_now(name)
-        stopped = self._stopped[name]
-
-        def forget(result: object) -> object:
-            self.durable.commit()
-            self.durable.forget(name)
-            self.consumers.pop(name, None)
-            return result
-
-        return stopped.addBoth(forget)
-
-    def set_routes(self, consumers: dict[str, ConsumerRuntime]) -> None:
-        """Route input to exactly ``consumers``."""
-        self.router.set_routes(
-            {n: Route(n, rt.loaded.matcher, rt.workers.spool) for n, rt in consumers.items()}
+    def _open(self) -> None:
+        self.set_routes({n: (rt.loaded, rt.queue) for n, rt in self.consumers.items()})
+        self.input.start(
+            subscriptions(t for rt in self.consumers.values() for t in rt.loaded.topics)
         )
+        if self.config.status.enabled:
+            self.status_port = self.status.start()
+        self.ticker.start(1.0, now=True)
+        if self.config.statsd.enabled:
+            self.statsd.start()
+        self.ready = True
+        log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
+
+    # -- reload (hub.reload drives these) ----------------------------------------------------
+
+    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
+        """Route to exactly these consumers; subscribe upstream to what they want."""
+        self.router.set_routes(
+            {n: Route(n, c.matcher, self._spool(n, c, q)) for n, (c, q) in routes.items()}
+        )
+        if self.input.socket is not None:  # else input.start() subscribes
+            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
+
+    def when_stopped(self, name: str) -> defer.Deferred:
+        """Fires once ``name``'s threads have exited (after teardown())."""
+        return self._stopped[name]
+
+    def _spool(self, name: str, consumer: LoadedConsumer, queue: WorkQueue) -> Any:
+        """The spool in front of ``queue``: made once per queue (a reload's fresh queue takes
+        over the disk backlog of the instance it replaces; see `hub.durable`)."""
+        if queue.spool is None:
+            queue.spool = self.durable.spool_for(name, queue, consumer.matcher)
+        return queue.spool
 
     def _restart_thread(self, name: str, index: int) -> None:
         runtime = self.consumers.get(name)
         if runtime is not None:
             runtime.workers.restart(index)
 
-    def _open(self) -> None:
-        self.set_routes(self.consumers)
-        patterns = [t for rt in self.consumers.values() for t in rt.loaded.topics]
-        self.input.start(subscriptions(patterns))
-        if self.config.status.enabled:
-            self.status_port = self.status.start()
-        self.ticker.start(1.0, now=True)
-        self.ready = True
-        log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
+    def forget_consumer(self, name: str) -> None:
+        """Drop a stopped consumer; late events from its threads are ignored. Its log cursor
+        stops holding segments back unless a new instance took its route over."""
+        self.supervisor.restart_now(name)
+        self.durable.forget(name, replaced=name in self.router.routes)
+        self.consumers.pop(name, None)
+        self._started.pop(name, None)
+        self._stopped.pop(name, None)
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stopping is not None
 
     # -- events from worker threads (delivered on the reactor) ---------------------------------
 
@@ -155,15 +181,21 @@ class HubService:
 
     def _on_outcomes(self, name: str, outcomes: list[Outcome]) -> None:
         self.stats.on_outcomes(name, outcomes, time.monotonic())
-        failed = sum(1 for o in outcomes if o.kind == "failed")
-        if failed:
-            self.upkeep.dead_letter_counts[name] += failed
+        self.upkeep.dead_letter_counts[name] += sum(1 for o in outcomes if o.kind == "failed")
 
-    def _lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        self.reactor.callFromThread(self._on_lifecycle, name, event, error)
+    def _lifecycle_of(self, queue: WorkQueue) -> Callable[[str, str, BaseException | None], None]:
+        def lifecycle(name: str, event: str, error: BaseException | None) -> None:
+            self.reactor.callFromThread(self._on_lifecycle, name, event, error, queue)
 
-    def _on_lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        runtime = self.consumers[name]
+        return lifecycle
+
+    def _on_lifecycle(
+        self, name: str, event: str, error: BaseException | None, queue: WorkQueue
+    ) -> None:
+        runtime = self.consumers.get(name)
+        if runtime is None or runtime.queue is not queue:
+            log.debug("consumer %s: %s from a replaced instance, ignored", name, event)
+            return
         if event.startswith("died:"):
             self.supervisor.on_death(name, int(event.split(":")[1]), error)
         elif event == "started":
@@ -189,7 +221,7 @@ class HubService:
     def _tick(self) -> None:
         end = self.durable.store.next_seq
         backlogs = {
-            name: len(rt.queue) + rt.workers.spool.on_disk(end)
+            name: queued(rt)[0] + rt.workers.spool.on_disk(end)
             for name, rt in self.consumers.items()
         }
         self.stats.tick(time.monotonic(), backlogs)
@@ -219,6 +251,7 @@ class HubService:
             deadline.cancel()
         if self.ticker.running:
             self.ticker.stop()
+        self.statsd.stop()  # one last flush: the final counts
         self.upkeep.stop()
         self.durable.close()
         self.dead_letters.close()
@@ -233,7 +266,7 @@ class HubService:
                 continue
             runtime.workers.abort()
             self.supervisor.restart_now(name)
-            left = len(runtime.queue) + runtime.workers.spool.on_disk(self.durable.store.next_seq)
+            left = queued(runtime)[0] + runtime.workers.spool.on_disk(self.durable.store.next_seq)
             log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay "
                         "in the backlog for the next start", name,
                         self.config.shutdown_timeout_s, left)  # fmt: skip

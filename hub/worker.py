@@ -34,6 +34,14 @@ __all__ = ["Busy", "ConsumerWorkers", "Outcome"]
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """Messages a thread has taken from the queue in its batch but not started yet."""
+
+    count: int
+    oldest_enqueued_at: float  # time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
 class Busy:
     """What a worker thread is doing right now (read by the reactor for status)."""
 
@@ -63,6 +71,7 @@ class ConsumerWorkers:
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.busy: list[Busy | None] = []
+        self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
         self._setup_done = threading.Event()
         self._setup_error: BaseException | None = None
         self._alive = 0
@@ -77,6 +86,7 @@ class ConsumerWorkers:
         """Start the threads; thread 0 runs ``setup()`` first and reports "started"."""
         count = self.consumer.config.threads
         self.busy = [None] * count
+        self.held = [None] * count
         self.delivery.retrying = [None] * count
         self._alive = count
         for index in range(count):
@@ -137,32 +147,48 @@ class ConsumerWorkers:
         while batch := self.spool.take(self._batch):
             for position, item in enumerate(batch):
                 if self.delivery.stopping.is_set():  # aborted: the rest stays for next start
+                    self.held[index] = None
                     self.queue.give_back(batch[position:])
                     break
-                try:
-                    outcome = self._consume(index, item)
-                except BaseException:
-                    self._flush(pending)
-                    self.queue.give_back(batch[position:])
-                    raise
+                rest = len(batch) - position - 1
+                self.held[index] = Held(rest, batch[position + 1].enqueued_at) if rest else None
+                outcome = self._attempt(index, item, batch[position:], pending)
                 if outcome.kind in ("halted", "interrupted"):
-                    self.queue.give_back(batch[position:])
-                    self._flush(pending)
-                    if outcome.kind == "halted":
-                        self.queue.abort()
-                        self.report(self.name, [outcome])
-                        self.lifecycle(self.name, "halted", None)
+                    self._stop_early(index, outcome, batch[position:], pending)
                     return
                 pending.append(outcome)
-            now = time.monotonic()
-            if (
-                len(pending) >= REPORT_EVERY_N
-                or now - last_report >= REPORT_EVERY_S
-                or not len(self.queue)
-            ):
-                self._flush(pending)
-                pending, last_report = [], now
+                # checked per message, not per batch: a slow consumer's counts stay current
+                now = time.monotonic()
+                if (
+                    len(pending) >= REPORT_EVERY_N
+                    or now - last_report >= REPORT_EVERY_S
+                    or (not rest and not len(self.queue))
+                ):
+                    self._flush(pending)
+                    pending, last_report = [], now
         self._flush(pending)
+
+    def _attempt(self, index: int, item: Item, rest: list[Item], pending: list[Outcome]) -> Outcome:
+        """Deliver one message; if a BaseException kills the thread, give back what it holds."""
+        try:
+            return self._consume(index, item)
+        except BaseException:  # the thread dies: hand back what it holds
+            self.held[index] = None
+            self._flush(pending)
+            self.queue.give_back(rest)
+            raise
+
+    def _stop_early(
+        self, index: int, outcome: Outcome, rest: list[Item], pending: list[Outcome]
+    ) -> None:
+        """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
+        self.held[index] = None
+        self.queue.give_back(rest)
+        self._flush(pending)
+        if outcome.kind == "halted":
+            self.queue.abort()
+            self.report(self.name, [outcome])
+            self.lifecycle(self.name, "halted", None)
 
     def _flush(self, pending: list[Outcome]) -> None:
         if pending:

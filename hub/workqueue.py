@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hub.message import Message
 
@@ -43,6 +43,7 @@ class WorkQueue:
         self.bytes = 0
         self.low_mark = max(0, int(bound * low_water))
         self.on_room: Callable[[], None] = lambda: None
+        self.spool: Any = None  # the `hub.backlog.Spool` in front of this queue, once made
         self._items: deque[Item] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._closed = False

@@ -196,6 +196,7 @@ def hub_config(endpoint: str, consumers: dict[str, Any], **extra: Any) -> dict[s
         "status": {"host": "127.0.0.1", "port": 0},
         "shutdown_timeout_s": 20,
         "consumers": consumers,
+        "retry": {"initial_delay_s": 0.01, "max_delay_s": 0.05},  # failures settle fast
     }
     config.update(extra)
     return config
