@@ -31,6 +31,7 @@ from hub.metrics import StatsdSink
 from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
+from hub.shutdown import at_deadline
 from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, queued
 from hub.stats import Stats
 from hub.status import StatusServer
@@ -42,8 +43,6 @@ from hub.workqueue import WorkQueue
 from hub.zmq_input import ZmqInput
 
 log = logging.getLogger(__name__)
-
-ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for threads still in consume()
 
 
 class HubService:
@@ -149,8 +148,7 @@ class HubService:
         return self._stopped[name]
 
     def _spool(self, name: str, consumer: LoadedConsumer, queue: WorkQueue) -> Any:
-        """The spool in front of ``queue``: made once per queue (a reload's fresh queue takes
-        over the disk backlog of the instance it replaces; see `hub.durable`)."""
+        """The spool in front of ``queue``, made once per queue (see `hub.durable.spool_for`)."""
         if queue.spool is None:
             queue.spool = self.durable.spool_for(name, queue, consumer.matcher)
         return queue.spool
@@ -161,8 +159,8 @@ class HubService:
             runtime.workers.restart(index)
 
     def forget_consumer(self, name: str) -> None:
-        """Drop a stopped consumer; late events from its threads are ignored. Its log cursor
-        stops holding segments back unless a new instance took its route over."""
+        """Drop a stopped consumer (late events from its threads are ignored) and its cursor,
+        unless a new instance took its route over."""
         self.supervisor.restart_now(name)
         self.durable.forget(name, replaced=name in self.router.routes)
         self.consumers.pop(name, None)
@@ -245,7 +243,7 @@ class HubService:
             if runtime.state in ("running", "starting"):
                 runtime.state = "stopping"
             runtime.workers.close()
-        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, self._deadline)
+        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, at_deadline, self)
         yield defer.DeferredList(list(self._stopped.values()))
         if deadline.active():
             deadline.cancel()
@@ -259,28 +257,6 @@ class HubService:
         self.publisher.stop()
         self.context.destroy(linger=0)
         log.info("stopped")
-
-    def _deadline(self) -> None:
-        for name, runtime in self.consumers.items():
-            if self._stopped[name].called:
-                continue
-            runtime.workers.abort()
-            self.supervisor.restart_now(name)
-            left = queued(runtime)[0] + runtime.workers.spool.on_disk(self.durable.store.next_seq)
-            log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay "
-                        "in the backlog for the next start", name,
-                        self.config.shutdown_timeout_s, left)  # fmt: skip
-        self.reactor.callLater(ABANDON_AFTER_S, self._abandon)
-
-    def _abandon(self) -> None:
-        for name, runtime in self.consumers.items():
-            if not self._stopped[name].called:
-                busy = [b for b in runtime.workers.busy if b is not None]
-                for b in busy:
-                    log.error("consumer %s: still in consume() of %s (msg_id %s) at exit; "
-                              "teardown() skipped", name, b.topic, b.msg_id)  # fmt: skip
-                runtime.state = "abandoned"
-                self._stopped[name].callback(name)
 
     # -- what the status endpoint and sinks read ---------------------------------------------
 
