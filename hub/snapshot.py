@@ -73,6 +73,9 @@ def consumer_snapshot(
 ) -> dict[str, Any]:
     """Everything about one consumer."""
     mono = time.monotonic()
+    # busy slots before the backlog: a worker sets its held count before its busy slot, so a
+    # status showing message n in hand never shows the larger backlog from before it
+    workers = worker_states(runtime, now, stuck_after_s)
     backlog, oldest = queued(runtime)
     doc: dict[str, Any] = {
         "class": runtime.loaded.config.cls,
@@ -84,7 +87,7 @@ def consumer_snapshot(
         "backlog_memory": backlog,
         "queue_size": runtime.queue.bound,
         "oldest_age_s": (mono - oldest) if oldest is not None else 0.0,
-        "workers": worker_states(runtime, now, stuck_after_s),
+        "workers": workers,
     }
     doc.update(stats.consumer_snapshot(runtime.name, mono))
     doc.update(runtime.extra)

@@ -95,10 +95,15 @@ def _agree(hub: HubProcess, statsd: StatsdListener, tmp_path: Path, sent: int, d
     in_hand = min(1, sent - done)
 
     def settled() -> dict[str, Any] | None:
+        # read the file before the status too: a status fetched while the gate was still
+        # moving must not pass for the frozen state
+        before = sent - _pending(tmp_path, sent)
         c = hub.status()["consumers"]["gate"]
-        busy = sum(1 for w in c["workers"] if w["state"] == "busy")
+        busy = [w["msg_id"] for w in c["workers"] if w["state"] == "busy"]
         recorded = sent - _pending(tmp_path, sent)
-        return c if recorded == done and c["enqueued"] == sent and busy == in_hand else None
+        # ... and the message in consume() must be the next one, not the one just recorded
+        frozen = before == recorded == done and busy == [f"gate-{done}"][:in_hand]
+        return c if frozen and c["enqueued"] == sent else None
 
     status = wait_until(settled, 20, f"{done} of {sent} consumed")
     pending = _pending(tmp_path, sent) - in_hand  # published, not recorded, not in consume()
@@ -130,7 +135,7 @@ def test_status_metrics_and_statsd_agree_while_a_backlog_builds_and_drains(
     hubs.append(hub.start())
     publisher.wait_subscribed(["org.test."])
     for n in range(60):
-        publisher.send({"topic": "org.test.gate", "msg": {"n": n}})
+        publisher.send({"topic": "org.test.gate", "msg": {"n": n}, "msg_id": f"gate-{n}"})
     _agree(hub, statsd, tmp_path, sent=60, done=0)
     allow.write_text("25")
     _agree(hub, statsd, tmp_path, sent=60, done=25)
