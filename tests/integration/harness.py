@@ -210,17 +210,18 @@ def recorder(path: Path, topics: list[str] | None = None, **config: Any) -> dict
     return entry
 
 
-def read_records(path: Path, event: str = "message") -> list[dict[str, Any]]:
-    """The records a RecorderConsumer wrote (only complete lines)."""
+def complete_lines(path: Path) -> list[bytes]:
+    """The complete (newline-terminated) lines of a file another process is appending to."""
     if not path.exists():
         return []
-    out = []
-    for line in path.read_bytes().split(b"\n"):
-        if line.strip():
-            record = orjson.loads(line)
-            if record.get("event") == event:
-                out.append(record)
-    return out
+    data = path.read_bytes()
+    return [line for line in data[: data.rfind(b"\n") + 1].split(b"\n") if line.strip()]
+
+
+def read_records(path: Path, event: str = "message") -> list[dict[str, Any]]:
+    """The records a RecorderConsumer wrote (only complete lines)."""
+    records = (orjson.loads(line) for line in complete_lines(path))
+    return [r for r in records if r.get("event") == event]
 
 
 def wait_records(path: Path, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:

@@ -79,7 +79,9 @@ def _last_value(root: Path, plugin_dir: str, type_prefix: str) -> float | None:
     files = sorted((root / "csv" / HOST / plugin_dir).glob(f"{type_prefix}-????-??-??"))
     if not files:
         return None
-    rows = [r for r in files[-1].read_text().splitlines()[1:] if r.strip()]
+    text = files[-1].read_text()
+    complete = text[: text.rfind("\n") + 1]  # collectd may be mid-way through a row
+    rows = [r for r in complete.splitlines()[1:] if r.strip()]
     return float(rows[-1].split(",")[1]) if rows else None
 
 

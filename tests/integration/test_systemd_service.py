@@ -20,6 +20,7 @@ import yaml
 from tests.integration.harness import (
     HubProcess,
     TestPublisher,
+    complete_lines,
     hub_config,
     recorder,
     wait_records,
@@ -90,10 +91,8 @@ def rewrite(hub: HubProcess, consumers: dict[str, Any]) -> None:
 
 def recorded(path: Path) -> list[Any]:
     """A recorder file's events: 'setup', 'teardown', or the ``n`` of a test.seq message."""
-    if not path.exists():
-        return []
     out: list[Any] = []
-    for line in path.read_bytes().splitlines():
+    for line in complete_lines(path):
         record = orjson.loads(line)
         if record["event"] != "message":
             out.append(record["event"])
