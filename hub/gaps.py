@@ -14,15 +14,19 @@ host, each with its own counter. For each identity the tracker keeps the last ``
 - ``i <= last``: the publisher restarted (its counter starts at 1 again): the identity starts
   over from ``i``, counted in ``upstream_restarts``, nothing counted as lost.
 
-Gap counts are exact only when the hub subscribes to all of a publisher's topics (a partial
-subscription skips numbers by design); ``upstream_gaps: false`` in the config turns this off.
+Only identities whose every topic passes the hub's upstream subscriptions are tracked (a
+subscription that is a prefix of ``<topic prefix>.``, such as ``""`` or
+``org.fedoraproject.prod.bodhi.``): a hub that subscribes to part of an application's topics
+skips numbers by design, and counting those as lost would raise false alarms.
+``upstream_gaps: false`` in the config turns tracking off altogether.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Set
+from typing import Any
 
 from hub.message import Message
 from hub.stats import Stats
@@ -34,18 +38,41 @@ MAX_IDENTITIES = 10_000
 
 def identity(message: Message) -> tuple[str, str, str]:
     """The publishing identity of a message (see the module docstring)."""
-    env = message.envelope
-    prefix = ".".join(message.topic.split(".", 4)[:4])
-    return (str(env.get("username") or ""), str(env.get("hostname") or ""), prefix)
+    return envelope_identity(message.envelope, message.topic)
+
+
+def envelope_identity(envelope: dict[str, Any], topic: str) -> tuple[str, str, str]:
+    """(username, hostname, topic up to its fourth dot) of an envelope."""
+    prefix = ".".join(topic.split(".", 4)[:4])
+    return (str(envelope.get("username") or ""), str(envelope.get("hostname") or ""), prefix)
 
 
 class GapTracker:
     """Last ``i`` per publishing identity; counts and logs gaps."""
 
-    def __init__(self, stats: Stats, limit: int = MAX_IDENTITIES) -> None:
+    def __init__(
+        self,
+        stats: Stats,
+        subscriptions: Callable[[], Set[str]] = lambda: {""},
+        limit: int = MAX_IDENTITIES,
+    ) -> None:
         self.stats = stats
+        self.subscriptions = subscriptions  # the upstream prefixes in force (reactor-owned)
         self.limit = limit
         self.last: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self._whole: dict[str, bool] = {}  # topic prefix -> all its topics subscribed?
+        self._seen: Set[str] | None = None
+
+    def tracked(self, prefix: str) -> bool:
+        """True when every topic under ``prefix`` passes the upstream subscriptions."""
+        subscribed = self.subscriptions()
+        if subscribed is not self._seen:  # a reload replaced the subscriptions
+            self._seen = subscribed
+            self._whole.clear()
+        whole = self._whole.get(prefix)
+        if whole is None:
+            whole = self._whole[prefix] = any((prefix + ".").startswith(p) for p in subscribed)
+        return whole
 
     def observe(self, messages: Iterable[Message]) -> None:
         """Check the ``i`` of each message of a batch against its publisher's last one."""
@@ -55,6 +82,8 @@ class GapTracker:
             if type(i) is not int:
                 continue
             key = identity(message)
+            if not self.tracked(key[2]):
+                continue
             before = last.get(key)
             last[key] = i
             if before is None:

@@ -67,7 +67,7 @@ class HubService:
             self.input.resume,
             self.durable.store,
             self.durable.max_disk_bytes,
-            GapTracker(self.stats) if config.upstream_gaps else None,
+            GapTracker(self.stats, lambda: self.input.subscribed) if config.upstream_gaps else None,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render

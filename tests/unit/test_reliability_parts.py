@@ -57,6 +57,19 @@ def test_gaps_are_counted_per_identity_and_restarts_reset() -> None:
     assert stats.hub["upstream_gaps"] == 2 and stats.hub["upstream_restarts"] == 1
 
 
+def test_gaps_are_not_counted_for_partly_subscribed_publishers() -> None:
+    """A hub that subscribes to part of an app's topics skips its numbers by design: no gap."""
+    stats = Stats()
+    subscribed = {"org.x.prod.app.y", "org.x.prod.other."}
+    gaps = GapTracker(stats, lambda: subscribed)
+    gaps.observe([msg(1), msg(5)])  # org.x.prod.app: only its .y topics are subscribed
+    gaps.observe([msg(1, topic="org.x.prod.other.z"), msg(4, topic="org.x.prod.other.z")])
+    assert stats.hub["upstream_gaps"] == 2  # the fully subscribed app only
+    subscribed = {""}  # a reload subscribed to everything: now app is tracked too
+    gaps.observe([msg(6), msg(9)])
+    assert stats.hub["upstream_gaps"] == 4
+
+
 def test_backoff_doubles_caps_and_jitters_within_bounds() -> None:
     """Attempt n waits initial*2**(n-1) capped at max, +-jitter; Retry(delay) wins."""
     config = RetryConfig(max_attempts=5, initial_delay_s=1, max_delay_s=5, jitter=0.2)
