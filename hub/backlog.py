@@ -49,6 +49,8 @@ class Spool:
         self.spilled = False
         self.disk_from = 0  # first seq not yet in the window (while spilled)
         self.offered_end = 0  # seq just past the last batch offered to this spool
+        self.resume_end = 0  # log end at start-up: what lies before it was not counted here
+        self.waiting = 0  # items offered while spilled, not yet read back (exact count)
         self.spills = 0
         self.read_back = 0
         self._refilling = threading.Lock()
@@ -58,7 +60,7 @@ class Spool:
     def resume(self, cursor: int, end: int) -> None:
         """Start at ``cursor`` in a log whose next seq is ``end`` (start-up)."""
         with self.lock:
-            self.offered_end = end
+            self.offered_end = self.resume_end = end
             self.spilled = cursor < end
             self.disk_from = cursor
         if self.spilled:
@@ -70,9 +72,11 @@ class Spool:
         with self.lock:
             self.offered_end = end
             if self.spilled:
+                self.waiting += len(items)
                 return
             if self.queue.is_full:
                 self.spilled = True
+                self.waiting += len(items)
                 self.disk_from = items[0].seq
                 self.spills += 1
                 log.info("consumer %s: window full (%d messages); backlog continues on disk "
@@ -89,9 +93,16 @@ class Spool:
             return self.disk_from if self.spilled else log_end
 
     def on_disk(self, log_end: int) -> int:
-        """How many log records are still ahead of this consumer on disk (an upper bound)."""
+        """How many of this consumer's messages wait on disk.
+
+        Exact for what spilled during this run (counted as offered); for records from before a
+        restart, not yet read back, the count of log records is an upper bound (the log is
+        shared, and finding which of those match would mean reading them).
+        """
         with self.lock:
-            return max(0, log_end - self.disk_from) if self.spilled else 0
+            if not self.spilled:
+                return 0
+            return self.waiting + max(0, min(log_end, self.resume_end) - self.disk_from)
 
     # -- worker threads ----------------------------------------------------------------------
 
@@ -116,9 +127,12 @@ class Spool:
                 next_from = records[-1].seq + 1 if records else end
                 with self.lock:
                     self.queue.put_many(items)
+                    counted = sum(1 for i in items if i.seq >= self.resume_end)
+                    self.waiting = max(0, self.waiting - counted)
                     self.disk_from = next_from
                     if next_from >= self.offered_end:
                         self.spilled = False
+                        self.waiting = 0
                 moved += len(items)
             self.read_back += moved
             return moved

@@ -91,6 +91,20 @@ def test_a_full_window_spills_to_disk_and_reads_back_in_order_without_pausing(
     assert h.store.writes == 2, "one write per input batch"
 
 
+def test_disk_backlog_counts_only_the_consumers_own_messages(tmp: Path) -> None:
+    """A spilled consumer of one topic in a shared log reports exactly its own waiting ones."""
+    h = Harness({"a": (2, ["x.*"]), "b": (1000, ["*"])}, tmp)
+    h.router.on_batch([frames("x.a", 0), frames("x.a", 1)])  # a's window is now full
+    h.router.on_batch([frames("x.a" if n % 3 == 0 else "y.b", n) for n in range(2, 32)])
+    spool = h.spools["a"]
+    assert spool.spilled and spool.on_disk(h.store.next_seq) == 10  # 3, 6, ... 30
+    got = [i.message.body for i in spool.take(2)]
+    while spool.spilled or len(h.queues["a"]):
+        got += [i.message.body for i in spool.take(5)]
+        assert spool.on_disk(h.store.next_seq) <= 10
+    assert got == [0, 1, *range(3, 32, 3)] and spool.on_disk(h.store.next_seq) == 0
+
+
 def test_commit_point_is_the_first_unfinished_message(tmp: Path) -> None:
     """Handed out but unfinished messages hold the commit; finishing moves it past them."""
     h = Harness({"a": (100, ["*"])}, tmp)
