@@ -107,6 +107,7 @@ class Hub:
         config = {
             "endpoints": [endpoint],
             "status": {"host": "127.0.0.1", "port": 0},
+            "state_dir": str(self.directory / "state"),  # the durable backlog lives here
             "consumers": self.consumers,
         }
         path = self.directory / "hub.yaml"

@@ -24,8 +24,7 @@ from bench.report import Row
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 10_000
-QUEUE_MARGIN = 100_000
+QUEUE_SIZE = 10_000  # the default: beyond it a consumer's backlog is read back from disk
 WARM_TIMEOUT_S = 60.0
 
 
@@ -134,17 +133,17 @@ class Session:
         return self._baseline
 
     def hub(
-        self, counting: int, count: int, latency: bool = False, stalled_queue: int = 0
+        self, counting: int, count: int, latency: bool = False, stalled: bool = False
     ) -> ReceiverFactory:
         """A hub with ``counting`` counting consumers (and a stalled one beside them if asked)."""
         s = self.settings
 
         def make(tmp: Path, report_to: str) -> Hub:
             consumers = counting_consumers(counting, count, report_to, latency)
-            if stalled_queue:
+            if stalled:
                 config = {"release": str(tmp / Hub.RELEASE)}
-                consumers["stalled"] = consumer_entry(STALLED, config, stalled_queue)
-            label = f"{counting}x{count}{'-stalled' if stalled_queue else ''}"
+                consumers["stalled"] = consumer_entry(STALLED, config, QUEUE_SIZE)
+            label = f"{counting}x{count}{'-stalled' if stalled else ''}"
             profile = s.profile / f"{label}.txt" if s.profile else None
             return Hub(tmp, consumers, profile=profile, hub_src=s.hub_src)
 
@@ -266,7 +265,7 @@ def isolation(session: Session) -> list[Row]:
     s, base = session.settings, session.baseline()
     n, b = s.messages, report.rate(base.rate)
     alone = session.run(session.hub(1, n), n)
-    beside = session.run(session.hub(1, n, stalled_queue=n + QUEUE_MARGIN), n)
+    beside = session.run(session.hub(1, n, stalled=True), n)
     kept = beside.rate / alone.rate
     return [
         Row("fast consumer alone", report.rate(alone.rate), b, alone.rate / base.rate),
@@ -286,7 +285,7 @@ def memory(session: Session, budget_mb: float = 200.0) -> list[Row]:
     """Peak RSS of the hub while a stalled consumer's backlog grows to ``backlog`` messages."""
     s, base = session.settings, session.baseline()
     n = s.backlog
-    run = measure(session.hub(1, n, stalled_queue=n + QUEUE_MARGIN), n, 0, s.idle_timeout)
+    run = measure(session.hub(1, n, stalled=True), n, 0, s.idle_timeout)
     per_message = (run.peak_rss - run.ready_rss) / n
     return [
         Row("RSS when ready", report.megabytes(run.ready_rss)),

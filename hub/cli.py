@@ -1,4 +1,4 @@
-"""The ``consumer-hub`` command: run, check, publish, tail.
+"""The ``consumer-hub`` command: run, check, publish, tail, status, top.
 
 Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (also in README):
     0 clean stop; 1 unexpected error; 2 usage; 3 bad configuration; 4 plugin load or setup
@@ -8,6 +8,7 @@ Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (al
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hub import console, deadletters_cli
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.logsetup import setup_logging
@@ -32,21 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", type=Path, default=default_config, help=f"config file ({DEFAULT_PATH})"
     )
+    # --config is also accepted after the sub-command (`consumer-hub run --config F`, as in the
+    # systemd units); SUPPRESS keeps the global value when it is not given there.
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the hub in the foreground")
+    run = sub.add_parser("run", help="run the hub in the foreground", parents=[after])
     run.add_argument("--demo", action="store_true", help="also run the demo publisher")
     run.add_argument("--demo-rate", type=float, default=20.0, help="demo messages a second")
-    sub.add_parser("check", help="validate the configuration and load every consumer")
-    pub = sub.add_parser("publish", help="send one message (like fedmsg-logger)")
+    sub.add_parser(
+        "check", help="validate the configuration and load every consumer", parents=[after]
+    )
+    pub = sub.add_parser("publish", help="send one message (like fedmsg-logger)", parents=[after])
     pub.add_argument("topic")
     pub.add_argument("body", help="the message body, as JSON")
     pub.add_argument("--endpoint", help="default: the config's first bind: endpoint, else bind "
                      "the first endpoint the hub connects to")  # fmt: skip
     pub.add_argument("--timeout", type=float, default=5.0)
-    tail = sub.add_parser("tail", help="print live messages (like fedmsg-tail)")
+    tail = sub.add_parser("tail", help="print live messages (like fedmsg-tail)", parents=[after])
     tail.add_argument("--topic", default="*", help="glob pattern (default: every topic)")
     tail.add_argument("--pretty", action="store_true", help="indent the JSON")
     tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")
+    console.add_parsers(sub, [after])  # status, top
+    deadletters_cli.add_parser(sub, [after])
     return parser
 
 
@@ -54,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("INFO")
     try:
+        if args.command in console.COMMANDS:  # status, top: the config only for its status URL
+            return console.COMMANDS[args.command](args)
         config = load_config(args.config)
         setup_logging(config.log_level)
-        command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail}
+        command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail,
+                   "deadletters": deadletters_cli.cmd_deadletters}  # fmt: skip
         return command[args.command](config, args)
     except HubError as exc:
         log.error("%s", exc)
@@ -75,7 +88,7 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
     print(f"publish_endpoint: {config.publish_endpoint or '(none)'}")
     print(f"status: http://{config.status.host}:{config.status.port}"
           + ("" if config.status.enabled else " (disabled)"))  # fmt: skip
-    patterns = []
+    patterns: list[str] = []
     for name, consumer in config.consumers.items():
         if not consumer.enabled:
             print(f"consumer {name}: disabled ({consumer.cls})")
@@ -126,17 +139,29 @@ def cmd_tail(config: HubConfig, args: argparse.Namespace) -> int:
 
 def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
     """Run the hub on the reactor until SIGTERM/SIGINT; return the exit code."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
 
+    reactor: Any = _reactor
+
+    from hub.daemon import Daemon, install_sighup
+    from hub.notify import Notifier
+    from hub.reload import Reloader
     from hub.service import HubService
 
+    faulthandler.enable(all_threads=True)  # a watchdog SIGABRT prints every thread's stack
     service = HubService(config, reactor)
+    daemon = Daemon(service, reactor, Reloader(service, args.config), Notifier())
     outcome = {"code": 0}
     demo = _start_demo(service, config, args) if args.demo else None
 
     def shutdown(code: int = 0) -> None:
         outcome["code"] = outcome["code"] or code
-        service.stop().addBoth(lambda _: reactor.stop())
+        daemon.stopping()
+        service.stop().addBoth(stopped)
+
+    def stopped(_: object) -> None:
+        daemon.stop()
+        reactor.stop()  # type: ignore[misc]
 
     def on_start_failure(failure: Any) -> None:
         error = failure.value
@@ -144,12 +169,14 @@ def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
         shutdown(error.exit_code if isinstance(error, HubError) else 1)
 
     def start() -> None:
+        daemon.start()
         try:
-            service.start().addErrback(on_start_failure)
+            service.start().addCallback(daemon.started).addErrback(on_start_failure)
         except Exception:  # a synchronous failure: plugin import, bind
             on_start_failure(_failure())
 
     _install_signals(reactor, shutdown)
+    install_sighup(reactor, daemon)
     reactor.callWhenRunning(start)
     reactor.run(installSignalHandlers=False)
     if demo is not None:

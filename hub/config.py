@@ -79,6 +79,31 @@ class StatsdConfig:
     port: int = field(default=8125, metadata={"check": positive()})
     prefix: str = "hub"
     interval_s: float = field(default=10.0, metadata={"check": positive()})
+    max_udp_size: int = field(default=512, metadata={"check": at_least(64)})
+
+
+@dataclass(frozen=True)
+class BacklogConfig:
+    """The durable backlog (``hub.store``): disk and memory budgets, fsync and commit policy."""
+
+    fsync: str = field(
+        default="interval", metadata={"check": one_of("always", "interval", "never")}
+    )
+    fsync_interval_ms: int = field(default=200, metadata={"check": positive()})
+    commit_interval_s: float = field(default=1.0, metadata={"check": positive()})
+    segment_mb: int = field(default=64, metadata={"check": positive()})
+    max_disk_mb: int = field(default=10_240, metadata={"check": positive()})
+    memory_budget_mb: int = field(default=200, metadata={"check": positive()})
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """How a failing message is retried before it becomes a dead letter."""
+
+    max_attempts: int = field(default=5, metadata={"check": positive()})
+    initial_delay_s: float = field(default=1.0, metadata={"check": at_least(0)})
+    max_delay_s: float = field(default=60.0, metadata={"check": at_least(0)})
+    jitter: float = field(default=0.2, metadata={"check": at_least(0)})
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,10 @@ class HubConfig:
     max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
     shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})
     status: StatusConfig = field(default_factory=StatusConfig)
+    state_dir: str = "/var/lib/consumer-hub"
+    backlog: BacklogConfig = field(default_factory=BacklogConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    upstream_gaps: bool = True
     statsd: StatsdConfig = field(default_factory=StatsdConfig)
     log_level: str = field(
         default="INFO", metadata={"check": one_of("DEBUG", "INFO", "WARNING", "ERROR")}

@@ -2,7 +2,9 @@
 
 Runs on its own named thread (``demo-publisher``) with its own PUB socket, so the hub under
 demonstration receives over a real ZeroMQ connection exactly as it would in production. Each
-replayed envelope keeps its topic and body and gets a fresh timestamp, ``i`` and msg_id.
+replayed envelope keeps its topic and body and gets a fresh timestamp and msg_id, and an ``i``
+counted per publishing identity (`hub.gaps.envelope_identity`), as the many applications that
+published the samples would number them: so the demo shows no false upstream gaps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import uuid
 import orjson
 import zmq
 
+from hub.gaps import envelope_identity
 from hub.samples import load_samples
 
 log = logging.getLogger(__name__)
@@ -53,9 +56,12 @@ class DemoPublisher:
         samples = load_samples()
         interval = 1.0 / self.rate
         try:
-            for i, sample in enumerate(itertools.cycle(samples), start=1):
+            counters: dict[tuple[str, str, str], int] = {}  # one `i` per emulated publisher
+            for sample in itertools.cycle(samples):
                 if self._stop.wait(interval):
                     break
+                key = envelope_identity(sample, sample["topic"])
+                counters[key] = i = counters.get(key, 0) + 1
                 envelope = dict(sample, timestamp=time.time(), i=i)
                 envelope["msg_id"] = f"{time.gmtime().tm_year}-{uuid.uuid4()}"
                 sock.send_multipart([envelope["topic"].encode(), orjson.dumps(envelope)])

@@ -82,9 +82,12 @@ def load_consumer(name: str, config: ConsumerConfig, hub: HubHandle) -> LoadedCo
     cls = resolve_class(name, config.cls)
     if not isinstance(cls, type):
         raise PluginLoadError(f"consumer {name!r}: {config.cls!r} is not a class")
-    if not callable(getattr(cls, "consume", None)) or cls.consume is Consumer.consume:
+    consume = getattr(cls, "consume", None)
+    if not callable(consume) or consume is Consumer.consume:
         raise PluginLoadError(f"consumer {name!r}: class {cls.__name__} has no consume() method")
-    topics = check_topics(name, config.topics or list(getattr(cls, "topics", ()) or ()))
+    topics = check_topics(
+        name, config.topics if config.topics is not None else getattr(cls, "topics", None)
+    )
     try:
         instance = cls(name, config.config, hub)
     except Exception as exc:

@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 import zmq
-from twisted.internet.interfaces import IReactorThreads
 
 from hub.codec import Encoder
 from hub.config import HubConfig
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 class Publisher:
     """The hub's own PUB socket; a no-op-with-error when no ``publish_endpoint`` is set."""
 
-    def __init__(self, reactor: IReactorThreads, context: zmq.Context, config: HubConfig) -> None:
+    def __init__(self, reactor: Any, context: zmq.Context, config: HubConfig) -> None:
         self.reactor = reactor
         self.context = context
         self.config = config
@@ -41,7 +40,7 @@ class Publisher:
         sock = self.context.socket(zmq.PUB)
         apply_options(sock, self.config)
         sock.setsockopt(zmq.SNDHWM, self.config.zmq.sndhwm)
-        attach(sock, [self.config.publish_endpoint])
+        attach(sock, [self.config.publish_endpoint], role="publish")
         self.socket = sock
 
     def stop(self) -> None:

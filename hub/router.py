@@ -1,10 +1,10 @@
-"""The enqueuer: decode each message once, route it by topic into every matching consumer's
-queue, and pause input while any queue is full.
+"""The enqueuer: decode each message once, write the batch to the durable log, and offer it to
+every matching consumer's spool; pause input only when the log's disk budget is exhausted.
 
-Runs on the reactor thread (``on_batch`` is called by `hub.zmq_input.ZmqInput`; ``on_room`` is
-delivered from worker threads through ``reactor.callFromThread``). The topic -> consumers
-decision is cached per topic, so routing costs one dict lookup per message plus one list append
-per matching consumer; queue locks are taken once per consumer per batch, not per message.
+Runs on the reactor thread (``on_batch`` is called by `hub.zmq_input.ZmqInput`; ``check_room``
+by the service's tick). The topic -> consumers decision is cached per topic, so routing costs one
+dict lookup per message plus one list append per matching consumer; the log costs one write per
+input batch, and spool locks are taken once per consumer per batch, not per message.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hub.backlog import Spool
 from hub.badinput import BadInputLog
 from hub.codec import decode
 from hub.errors import DecodeError
+from hub.gaps import GapTracker
+from hub.message import Message
 from hub.stats import Stats
+from hub.store import SegmentLog
 from hub.topics import TopicMatcher
-from hub.workqueue import Item, WorkQueue
+from hub.workqueue import Item
 from hub.zmq_input import Batch
 
 log = logging.getLogger(__name__)
@@ -33,11 +37,11 @@ class Route:
 
     name: str
     matcher: TopicMatcher
-    queue: WorkQueue
+    spool: Spool
 
 
 class Router:
-    """Decode, match, enqueue; pause and resume input."""
+    """Decode, match, log, offer; pause and resume input on the disk budget."""
 
     def __init__(
         self,
@@ -47,7 +51,13 @@ class Router:
         clock: Callable[[], float],
         pause_input: Callable[[], None],
         resume_input: Callable[[], None],
+        store: SegmentLog,
+        max_disk_bytes: int,
+        gaps: GapTracker | None = None,
     ) -> None:
+        self.store = store
+        self.max_disk_bytes = max_disk_bytes
+        self.gaps = gaps
         self.stats = stats
         self.bad_input = bad_input
         self.max_message_bytes = max_message_bytes
@@ -62,7 +72,6 @@ class Router:
         """Replace the set of consumers (start-up and reload); forgets cached decisions."""
         self.routes = dict(routes)
         self._cache.clear()
-        self.on_room()
 
     def match(self, topic: str) -> tuple[Route, ...]:
         """The routes whose patterns match ``topic`` (cached)."""
@@ -75,11 +84,14 @@ class Router:
         return found
 
     def on_batch(self, batch: Batch) -> None:
-        """Decode and route one batch of raw messages from the SUB socket."""
+        """Decode, log and route one batch of raw messages from the SUB socket."""
         received_at = time.time()
         enqueued_at = time.monotonic()
         self.stats.on_received(len(batch))
         pending: dict[Route, list[Item]] = {}
+        entries: list[tuple[float, str, bytes, bytes]] = []
+        decoded: list[Message] = []
+        seq = self.store.next_seq
         unmatched = 0
         for frames in batch:
             try:
@@ -88,33 +100,52 @@ class Router:
                 self.stats.on_decode_error(error.cause)
                 self.bad_input.report(error, frames)
                 continue
+            decoded.append(message)
             routes = self.match(message.topic)
             if not routes:
                 unmatched += 1
                 continue
-            item = Item(message, enqueued_at)
+            entries.append((received_at, "", frames[0], frames[1]))
+            item = Item(message, enqueued_at, seq)
+            seq += 1
             for route in routes:
                 pending.setdefault(route, []).append(item)
         if unmatched:
             self.stats.on_unmatched(unmatched)
-        self._enqueue(pending)
+        if self.gaps is not None:
+            self.gaps.observe(decoded)
+        self._offer(pending, entries)
 
-    def _enqueue(self, pending: dict[Route, list[Item]]) -> None:
-        full = False
+    def inject(self, name: str, frames: list[bytes], received_at: float) -> bool:
+        """Append one message for consumer ``name`` only (a replayed dead letter)."""
+        route = self.routes.get(name)
+        if route is None:
+            return False
+        message = decode(frames, 1 << 62, received_at)
+        item = Item(message, time.monotonic(), self.store.next_seq)
+        self._offer({route: [item]}, [(received_at, name, frames[0], frames[1])])
+        return True
+
+    def _offer(
+        self, pending: dict[Route, list[Item]], entries: list[tuple[float, str, bytes, bytes]]
+    ) -> None:
+        end = self.store.append(entries)
         for route, items in pending.items():
             self.stats.on_enqueued(route.name, len(items))
-            full = route.queue.put_many(items) or full
-        if full and self.paused_since is None:
+            route.spool.offer(items, end)
+        if self.store.disk_bytes >= self.max_disk_bytes and self.paused_since is None:
             self.paused_since = self.clock()
+            self.stats.hub["disk_full_pauses"] += 1
             self.pause_input()
-            behind = [r.name for r in self.routes.values() if r.queue.is_full]
-            log.warning("input paused: queue full for %s", ", ".join(behind))
+            log.error("input paused: the log holds %d bytes, its budget is %d; waiting for "
+                      "consumers to catch up", self.store.disk_bytes,
+                      self.max_disk_bytes)  # fmt: skip
 
-    def on_room(self) -> None:
-        """A queue went below its low-water mark: resume input if every queue has room."""
+    def check_room(self) -> None:
+        """Resume input once the log is back under 90% of its disk budget."""
         if self.paused_since is None:
             return
-        if not all(r.queue.has_room for r in self.routes.values()):
+        if self.store.disk_bytes > self.max_disk_bytes * 0.9:
             return
         paused_for = self.clock() - self.paused_since
         self.paused_since = None

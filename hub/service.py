@@ -1,9 +1,11 @@
 """Wires the hub together and owns the order of start and stop.
 
-Runs on the reactor thread. Start: load plugins, open the publisher, start every consumer's
-threads and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
-Stop: close input first, let each consumer drain its queue until the shutdown deadline, then
-abort what is left (logged and counted), wait for ``teardown()``, close the rest.
+Runs on the reactor thread. Start: open the durable state (`hub.durable`: log, cursors; dead
+letters), load plugins, open the publisher, start every consumer's threads (each resuming at its
+cursor) and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
+Stop: close input first, let each consumer drain its in-memory window until the shutdown
+deadline, then stop the rest after the message in hand (it stays in the log for the next start),
+wait for ``teardown()``, commit the cursors, close the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
@@ -19,24 +22,30 @@ from twisted.internet.task import LoopingCall
 
 from hub.badinput import BadInputLog
 from hub.config import HubConfig
+from hub.deadletters import DeadLetterStore
+from hub.delivery import Delivery
+from hub.durable import Durable
 from hub.errors import PluginLoadError
+from hub.gaps import GapTracker
 from hub.loader import LoadedConsumer, load_consumers
+from hub.metrics import StatsdSink
+from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
-from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot
+from hub.shutdown import at_deadline
+from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, queued
 from hub.stats import Stats
 from hub.status import StatusServer
+from hub.supervisor import Supervisor
 from hub.topics import subscriptions
+from hub.upkeep import Upkeep
 from hub.worker import ConsumerWorkers, Outcome
 from hub.workqueue import WorkQueue
 from hub.zmq_input import ZmqInput
 
 log = logging.getLogger(__name__)
 
-ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for threads still in consume()
-# Queued messages are many small containers that reference counting alone frees; at the default
-# thresholds (700, 10, 10) the collector rescans a growing backlog over and over (a stalled
-# consumer cost the others 40% of their throughput). Measured in docs/benchmarks.md.
+# The default (700, 10, 10) rescans the queued messages over and over (docs/benchmarks.md).
 GC_THRESHOLDS = (10_000, 10, 10)
 
 
@@ -48,6 +57,9 @@ class HubService:
         self.reactor = reactor
         self.context = zmq.Context()
         self.stats = Stats()
+        self.durable = Durable(config)
+        self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
+        self.supervisor = Supervisor(reactor, self._restart_thread)
         self.publisher = Publisher(reactor, self.context, config)
         self.input = ZmqInput(reactor, self.context, config, self._on_batch)
         self.router = Router(
@@ -57,10 +69,16 @@ class HubService:
             time.monotonic,
             self.input.pause,
             self.input.resume,
+            self.durable.store,
+            self.durable.max_disk_bytes,
+            GapTracker(self.stats, lambda: self.input.subscribed) if config.upstream_gaps else None,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
+        self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
+        self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
         self.status_port: int | None = None
         self.consumers: dict[str, ConsumerRuntime] = {}
+        self.upkeep = Upkeep(self)
         self.ticker = LoopingCall(self._tick)
         self.started_at = time.time()
         self.ready = False
@@ -73,6 +91,9 @@ class HubService:
     def start(self) -> defer.Deferred:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
         self.started_at = time.time()
+        self.durable.open()
+        self.dead_letters.open()
+        self.upkeep.start()
         loaded = load_consumers(self.config.enabled_consumers, self.publisher)
         self.publisher.start()
         if not loaded:
@@ -83,12 +104,20 @@ class HubService:
         done.addErrback(_first_failure)
         return done
 
-    def start_consumer(self, consumer: LoadedConsumer) -> defer.Deferred:
-        """Start one consumer's threads; the Deferred fires once its ``setup()`` returned."""
+    def start_consumer(
+        self, consumer: LoadedConsumer, queue: WorkQueue | None = None
+    ) -> defer.Deferred:
+        """Start one consumer's threads (on ``queue`` if given: a reload's pre-filled one);
+        the Deferred fires once its ``setup()`` returned."""
         name = consumer.name
-        queue = WorkQueue(name, consumer.config.queue_size)
-        queue.on_room = lambda: self.reactor.callFromThread(self.router.on_room)
-        workers = ConsumerWorkers(consumer, queue, self._report, self._lifecycle)
+        if queue is None:
+            window = self.durable.window_bytes(len(self.config.enabled_consumers))
+            queue = WorkQueue(name, consumer.config.queue_size, bytes_bound=window)
+        spool = self._spool(name, consumer, queue)
+        delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
+        workers = ConsumerWorkers(
+            consumer, spool, delivery, self._report, self._lifecycle_of(queue)
+        )
         self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
         self._started[name] = defer.Deferred()
         self._stopped[name] = defer.Deferred()
@@ -96,30 +125,84 @@ class HubService:
         return self._started[name]
 
     def _open(self) -> None:
-        self.router.set_routes(
-            {n: Route(n, rt.loaded.matcher, rt.queue) for n, rt in self.consumers.items()}
+        self.set_routes({n: (rt.loaded, rt.queue) for n, rt in self.consumers.items()})
+        self.input.start(
+            subscriptions(t for rt in self.consumers.values() for t in rt.loaded.topics)
         )
-        patterns = [t for rt in self.consumers.values() for t in rt.loaded.topics]
-        self.input.start(subscriptions(patterns))
         if self.config.status.enabled:
             self.status_port = self.status.start()
         self.ticker.start(1.0, now=True)
-        gc.freeze()  # what start-up built lives for ever: keep it out of every collection
+        if self.config.statsd.enabled:
+            self.statsd.start()
+        gc.freeze()  # start-up objects live for ever: keep them out of every collection
         gc.set_threshold(*GC_THRESHOLDS)
         self.ready = True
         log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
 
+    # -- reload (hub.reload drives these) ----------------------------------------------------
+
+    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
+        """Route to exactly these consumers; subscribe upstream to what they want."""
+        self.router.set_routes(
+            {n: Route(n, c.matcher, self._spool(n, c, q)) for n, (c, q) in routes.items()}
+        )
+        if self.input.socket is not None:  # else input.start() subscribes
+            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
+
+    def when_stopped(self, name: str) -> defer.Deferred:
+        """Fires once ``name``'s threads have exited (after teardown())."""
+        return self._stopped[name]
+
+    def _spool(self, name: str, consumer: LoadedConsumer, queue: WorkQueue) -> Any:
+        """The spool in front of ``queue``, made once per queue (see `hub.durable.spool_for`)."""
+        if queue.spool is None:
+            queue.spool = self.durable.spool_for(name, queue, consumer.matcher)
+        return queue.spool
+
+    def _restart_thread(self, name: str, index: int) -> None:
+        runtime = self.consumers.get(name)
+        if runtime is not None:
+            runtime.workers.restart(index)
+
+    def forget_consumer(self, name: str) -> None:
+        """Drop a stopped consumer (late events from its threads are ignored) and its cursor,
+        unless a new instance took its route over."""
+        self.supervisor.restart_now(name)
+        self.durable.forget(name, replaced=name in self.router.routes)
+        self.consumers.pop(name, None)
+        self._started.pop(name, None)
+        self._stopped.pop(name, None)
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called."""
+        return self._stopping is not None
+
     # -- events from worker threads (delivered on the reactor) ---------------------------------
 
     def _report(self, name: str, outcomes: list[Outcome]) -> None:
-        self.reactor.callFromThread(self.stats.on_outcomes, name, outcomes, time.monotonic())
+        self.reactor.callFromThread(self._on_outcomes, name, outcomes)
 
-    def _lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        self.reactor.callFromThread(self._on_lifecycle, name, event, error)
+    def _on_outcomes(self, name: str, outcomes: list[Outcome]) -> None:
+        self.stats.on_outcomes(name, outcomes, time.monotonic())
+        self.upkeep.dead_letter_counts[name] += sum(1 for o in outcomes if o.kind == "failed")
 
-    def _on_lifecycle(self, name: str, event: str, error: BaseException | None) -> None:
-        runtime = self.consumers[name]
-        if event == "started":
+    def _lifecycle_of(self, queue: WorkQueue) -> Callable[[str, str, BaseException | None], None]:
+        def lifecycle(name: str, event: str, error: BaseException | None) -> None:
+            self.reactor.callFromThread(self._on_lifecycle, name, event, error, queue)
+
+        return lifecycle
+
+    def _on_lifecycle(
+        self, name: str, event: str, error: BaseException | None, queue: WorkQueue
+    ) -> None:
+        runtime = self.consumers.get(name)
+        if runtime is None or runtime.queue is not queue:
+            log.debug("consumer %s: %s from a replaced instance, ignored", name, event)
+            return
+        if event.startswith("died:"):
+            self.supervisor.on_death(name, int(event.split(":")[1]), error)
+        elif event == "started":
             if error is not None:
                 runtime.state, runtime.error = "failed", repr(error)
                 self._started[name].errback(
@@ -140,8 +223,13 @@ class HubService:
         self.router.on_batch(batch)
 
     def _tick(self) -> None:
-        backlogs = {name: len(rt.queue) for name, rt in self.consumers.items()}
+        end = self.durable.store.next_seq
+        backlogs = {
+            name: queued(rt)[0] + rt.workers.spool.on_disk(end)
+            for name, rt in self.consumers.items()
+        }
         self.stats.tick(time.monotonic(), backlogs)
+        self.upkeep.tick()
 
     # -- stop --------------------------------------------------------------------------------
 
@@ -161,43 +249,20 @@ class HubService:
             if runtime.state in ("running", "starting"):
                 runtime.state = "stopping"
             runtime.workers.close()
-        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, self._deadline)
+        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, at_deadline, self)
         yield defer.DeferredList(list(self._stopped.values()))
         if deadline.active():
             deadline.cancel()
         if self.ticker.running:
             self.ticker.stop()
+        self.statsd.stop()  # one last flush: the final counts
+        self.upkeep.stop()
+        self.durable.close()
+        self.dead_letters.close()
         yield self.status.stop()
         self.publisher.stop()
         self.context.destroy(linger=0)
         log.info("stopped")
-
-    def _deadline(self) -> None:
-        for name, runtime in self.consumers.items():
-            if self._stopped[name].called:
-                continue
-            runtime.workers.abort()
-            left = runtime.queue.drain_remaining()
-            if left:
-                self.stats.on_dropped(name, "shutdown", len(left))
-                log.error(
-                    "consumer %s: shutdown deadline (%.0f s) reached with %d message(s) "
-                    "unprocessed; they are dropped",
-                    name,
-                    self.config.shutdown_timeout_s,
-                    len(left),
-                )
-        self.reactor.callLater(ABANDON_AFTER_S, self._abandon)
-
-    def _abandon(self) -> None:
-        for name, runtime in self.consumers.items():
-            if not self._stopped[name].called:
-                busy = [b for b in runtime.workers.busy if b is not None]
-                for b in busy:
-                    log.error("consumer %s: still in consume() of %s (msg_id %s) at exit; "
-                              "teardown() skipped", name, b.topic, b.msg_id)  # fmt: skip
-                runtime.state = "abandoned"
-                self._stopped[name].callback(name)
 
     # -- what the status endpoint and sinks read ---------------------------------------------
 
@@ -211,6 +276,7 @@ class HubService:
             name: consumer_snapshot(rt, self.stats, now, rt.loaded.config.stuck_after_s)
             for name, rt in self.consumers.items()
         }
+        self.upkeep.add_to_snapshot(hub, consumers)
         hub["backlog"] = sum(c["backlog"] for c in consumers.values())
         return {"hub": hub, "consumers": consumers}
 
@@ -230,7 +296,7 @@ class HubService:
             ]
             if stuck:
                 reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
-        return reasons
+        return reasons + self.upkeep.not_ready()
 
 
 def _first_failure(failure: Any) -> Any:

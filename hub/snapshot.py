@@ -57,13 +57,26 @@ def worker_states(runtime: ConsumerRuntime, now: float, stuck_after_s: float) ->
     return states
 
 
+def queued(runtime: ConsumerRuntime) -> tuple[int, float | None]:
+    """Messages waiting to start (in the queue, or taken in a worker's batch) and the oldest's
+    enqueue time (``time.monotonic()``), None when nothing waits."""
+    held = [h for h in runtime.workers.held if h is not None]
+    times = [h.oldest_enqueued_at for h in held]
+    head = runtime.queue.oldest_enqueued_at
+    if head is not None:
+        times.append(head)
+    return len(runtime.queue) + sum(h.count for h in held), min(times, default=None)
+
+
 def consumer_snapshot(
     runtime: ConsumerRuntime, stats: Stats, now: float, stuck_after_s: float
 ) -> dict[str, Any]:
     """Everything about one consumer."""
     mono = time.monotonic()
-    oldest = runtime.queue.oldest_enqueued_at
-    backlog = len(runtime.queue)
+    # busy slots before the backlog: a worker sets its held count before its busy slot, so a
+    # status showing message n in hand never shows the larger backlog from before it
+    workers = worker_states(runtime, now, stuck_after_s)
+    backlog, oldest = queued(runtime)
     doc: dict[str, Any] = {
         "class": runtime.loaded.config.cls,
         "topics": list(runtime.loaded.topics),
@@ -74,7 +87,7 @@ def consumer_snapshot(
         "backlog_memory": backlog,
         "queue_size": runtime.queue.bound,
         "oldest_age_s": (mono - oldest) if oldest is not None else 0.0,
-        "workers": worker_states(runtime, now, stuck_after_s),
+        "workers": workers,
     }
     doc.update(stats.consumer_snapshot(runtime.name, mono))
     doc.update(runtime.extra)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.worker import Outcome
+from hub.delivery import Outcome
 
 WINDOW_SIZE = 4096
 WINDOW_S = 60.0
@@ -109,6 +109,8 @@ class Stats:
                 stats.dropped["consumer"] += 1
             else:
                 stats.counters[outcome.kind] += 1
+            if outcome.attempts > 1:
+                stats.counters["retries"] += outcome.attempts - 1
             if outcome.kind == "halted":
                 continue
             stats.wait.add(now, outcome.wait_s)
@@ -149,6 +151,7 @@ class Stats:
             "done": stats.counters["done"],
             "failed": stats.counters["failed"],
             "halted": stats.counters["halted"],
+            "retries": stats.counters["retries"],
             "dropped": dict(stats.dropped),
             "in_per_s": rate_in,
             "out_per_s": rate_out,

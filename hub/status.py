@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from twisted.internet.interfaces import IListeningPort, IReactorTCP
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
@@ -39,13 +38,13 @@ class StatusServer:
     """Serves the hub's live figures on ``host:port``."""
 
     def __init__(
-        self, reactor: IReactorTCP, config: StatusConfig, snapshot: Snapshot, readiness: Readiness
+        self, reactor: Any, config: StatusConfig, snapshot: Snapshot, readiness: Readiness
     ) -> None:
         self.reactor = reactor
         self.config = config
         self.snapshot = snapshot
         self.readiness = readiness
-        self.port: IListeningPort | None = None
+        self.port: Any = None
         self.pages: dict[bytes, Callable[[Request], bytes]] = {
             b"live": self._live,
             b"ready": self._ready,
@@ -56,7 +55,7 @@ class StatusServer:
         """Listen; return the port number actually bound (``port: 0`` picks a free one)."""
         root = Resource()
         for name, render in self.pages.items():
-            root.putChild(name, _Page(render))
+            root.putChild(name, _Page(render))  # type: ignore[arg-type]
         try:
             self.port = self.reactor.listenTCP(
                 self.config.port, Site(root), interface=self.config.host

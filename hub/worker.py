@@ -1,10 +1,15 @@
 """A consumer's dedicated, named worker threads: take a batch, consume each message, report.
 
-Everything in `ConsumerWorkers` except ``start``/``close``/``abort``/``snapshot`` runs on the
+Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` runs on the
 consumer's own threads (``consumer:<name>:<n>``), never on the reactor and never on Twisted's
 shared thread pool. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
 to finish runs ``teardown()``. Results go back in batches through the ``report`` callable, which
 the service binds to ``reactor.callFromThread``: the worker never touches reactor-owned state.
+
+Each message goes through `hub.delivery.Delivery` (retries, dead letters). A thread that dies
+(a ``BaseException`` escaped, e.g. ``SystemExit`` from a plugin) puts its unfinished messages
+back at the head of the queue and reports "died"; the supervisor (`hub.supervisor`, reactor)
+calls ``restart`` after a backoff.
 """
 
 from __future__ import annotations
@@ -13,32 +18,31 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
-from hub.errors import Drop, Halt, Retry
+from hub.backlog import Spool
+from hub.delivery import Delivery, Outcome
 from hub.loader import LoadedConsumer
-from hub.workqueue import Item, WorkQueue
+from hub.workqueue import Item
 
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_S = 0.05
 REPORT_EVERY_N = 256
 
-
-class Outcome(NamedTuple):
-    """What became of one message: ``kind`` is done, failed, dropped or halted.
-
-    A NamedTuple, not a frozen dataclass: one is made per message, and it builds in a third of
-    the time (docs/benchmarks.md).
-    """
-
-    kind: str
-    wait_s: float
-    duration_s: float
-    latency_s: float | None
+__all__ = ["Busy", "ConsumerWorkers", "Outcome"]
 
 
-class Busy(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Messages a thread has taken from the queue in its batch but not started yet."""
+
+    count: int
+    oldest_enqueued_at: float  # time.monotonic()
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
     """What a worker thread is doing right now (read by the reactor for status)."""
 
     since: float  # time.time()
@@ -47,23 +51,27 @@ class Busy(NamedTuple):
 
 
 class ConsumerWorkers:
-    """The thread(s) serving one consumer's queue."""
+    """The thread(s) serving one consumer's spool."""
 
     def __init__(
         self,
         consumer: LoadedConsumer,
-        queue: WorkQueue,
+        spool: Spool,
+        delivery: Delivery,
         report: Callable[[str, list[Outcome]], None],
         lifecycle: Callable[[str, str, BaseException | None], None],
         thread_factory: Callable[..., threading.Thread] = threading.Thread,
     ) -> None:
         self.consumer = consumer
-        self.queue = queue
+        self.spool = spool
+        self.queue = spool.queue
+        self.delivery = delivery
         self.report = report  # (consumer name, outcomes), from a worker thread
-        self.lifecycle = lifecycle  # (consumer name, "started"|"stopped"|"halted", error)
+        self.lifecycle = lifecycle  # (name, "started"|"stopped"|"halted"|"died:<n>", error)
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.busy: list[Busy | None] = []
+        self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
         self._setup_done = threading.Event()
         self._setup_error: BaseException | None = None
         self._alive = 0
@@ -78,32 +86,51 @@ class ConsumerWorkers:
         """Start the threads; thread 0 runs ``setup()`` first and reports "started"."""
         count = self.consumer.config.threads
         self.busy = [None] * count
+        self.held = [None] * count
+        self.delivery.retrying = [None] * count
         self._alive = count
         for index in range(count):
-            thread = self.thread_factory(
-                target=self._run, args=(index,), name=f"consumer:{self.name}:{index}", daemon=True
-            )
+            self._spawn(index, first=True)
+
+    def _spawn(self, index: int, first: bool) -> None:
+        thread = self.thread_factory(
+            target=self._run, args=(index, first), name=f"consumer:{self.name}:{index}",
+            daemon=True,
+        )  # fmt: skip
+        if first:
             self.threads.append(thread)
-            thread.start()
+        else:
+            self.threads[index] = thread
+        thread.start()
+
+    def restart(self, index: int) -> None:
+        """Replace thread ``index`` after it died (reactor, on the supervisor's word)."""
+        log.info("consumer %s: restarting worker thread %d", self.name, index)
+        self._spawn(index, first=False)
 
     def close(self) -> None:
-        """Finish the backlog, then stop (graceful shutdown)."""
+        """Finish the backlog in memory, then stop."""
         self.queue.close()
 
     def abort(self) -> None:
-        """Stop after the message in hand; the backlog stays in the queue."""
+        """Stop after the message in hand; the backlog stays queued (and on disk)."""
         self.queue.abort()
+        self.delivery.stopping.set()
         self._setup_done.set()
 
-    def _run(self, index: int) -> None:
-        if index == 0:
+    def _run(self, index: int, first: bool) -> None:
+        if first and index == 0:
             self._setup()
         self._setup_done.wait()
         try:
             if self._setup_error is None:
                 self._loop(index)
-        finally:
-            self._exit()
+        except BaseException as exc:  # the thread dies; the supervisor restarts it
+            self.busy[index] = None
+            log.critical("consumer %s: worker thread %d died: %r", self.name, index, exc)
+            self.lifecycle(self.name, f"died:{index}", exc)
+            return
+        self._exit()
 
     def _setup(self) -> None:
         try:
@@ -117,56 +144,64 @@ class ConsumerWorkers:
     def _loop(self, index: int) -> None:
         pending: list[Outcome] = []
         last_report = time.monotonic()
-        while batch := self.queue.get_many(self._batch):
+        while batch := self.spool.take(self._batch):
             for position, item in enumerate(batch):
-                outcome = self._consume(index, item)
-                pending.append(outcome)
-                if outcome.kind == "halted":
+                if self.delivery.stopping.is_set():  # aborted: the rest stays for next start
+                    self.held[index] = None
                     self.queue.give_back(batch[position:])
-                    self.queue.abort()
-                    self.report(self.name, pending)
-                    self.lifecycle(self.name, "halted", None)
+                    break
+                rest = len(batch) - position - 1
+                self.held[index] = Held(rest, batch[position + 1].enqueued_at) if rest else None
+                outcome = self._attempt(index, item, batch[position:], pending)
+                if outcome.kind in ("halted", "interrupted"):
+                    self._stop_early(index, outcome, batch[position:], pending)
                     return
-            now = time.monotonic()
-            if (
-                len(pending) >= REPORT_EVERY_N
-                or now - last_report >= REPORT_EVERY_S
-                or not len(self.queue)
-            ):
-                self.report(self.name, pending)
-                pending, last_report = [], now
+                pending.append(outcome)
+                # checked per message, not per batch: a slow consumer's counts stay current
+                now = time.monotonic()
+                if (
+                    len(pending) >= REPORT_EVERY_N
+                    or now - last_report >= REPORT_EVERY_S
+                    or (not rest and not len(self.queue))
+                ):
+                    self._flush(pending)
+                    pending, last_report = [], now
+        self._flush(pending)
+
+    def _attempt(self, index: int, item: Item, rest: list[Item], pending: list[Outcome]) -> Outcome:
+        """Deliver one message; if a BaseException kills the thread, give back what it holds."""
+        try:
+            return self._consume(index, item)
+        except BaseException:  # the thread dies: hand back what it holds
+            self.held[index] = None
+            self._flush(pending)
+            self.queue.give_back(rest)
+            raise
+
+    def _stop_early(
+        self, index: int, outcome: Outcome, rest: list[Item], pending: list[Outcome]
+    ) -> None:
+        """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
+        self.held[index] = None
+        self.queue.give_back(rest)
+        self._flush(pending)
+        if outcome.kind == "halted":
+            self.queue.abort()
+            self.report(self.name, [outcome])
+            self.lifecycle(self.name, "halted", None)
+
+    def _flush(self, pending: list[Outcome]) -> None:
         if pending:
+            self.queue.finish(o.seq for o in pending)
             self.report(self.name, pending)
 
     def _consume(self, index: int, item: Item) -> Outcome:
         message = item.message
-        start = time.monotonic()
         self.busy[index] = Busy(time.time(), message.log_id, message.topic)
-        kind = "done"
         try:
-            self.consumer.instance.consume(message)
-        except Drop as exc:
-            kind = "dropped"
-            log.info("consumer %s dropped %s (msg_id %s): %s", self.name, message.topic,
-                     message.log_id, exc.reason)  # fmt: skip
-        except Halt as exc:
-            kind = "halted"
-            log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
-                        message.log_id, exc.reason)  # fmt: skip
-        except Retry as exc:
-            kind = "failed"
-            log.warning("consumer %s asked to retry %s (msg_id %s); retries are not enabled",
-                        self.name, message.topic, message.log_id)  # fmt: skip
-            del exc
-        except Exception:
-            kind = "failed"
-            log.exception("consumer %s failed on %s (msg_id %s)", self.name, message.topic,
-                          message.log_id)  # fmt: skip
-        end = time.monotonic()
-        self.busy[index] = None
-        sent = message.timestamp
-        latency = time.time() - sent if sent is not None else None
-        return Outcome(kind, start - item.enqueued_at, end - start, latency)
+            return self.delivery.deliver(index, item, self.busy)
+        finally:
+            self.busy[index] = None
 
     def _exit(self) -> None:
         with self._alive_lock:

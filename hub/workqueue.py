@@ -3,11 +3,14 @@
 ``put_many`` runs on the reactor thread; ``get_many`` and ``give_back`` on worker threads; the
 rest on either. One lock guards one deque; every method holds it only for O(batch) work.
 
-Bounding: ``put_many`` always accepts the batch it is given (the router has already decided the
-message goes here, and refusing part of a batch would lose or reorder it) and returns True when
-the queue is at or over its bound, which makes the router pause input. When a worker takes the
-queue back below its low-water mark after that, ``on_room`` is called (on the worker thread) so
-the router can resume. Overshoot is therefore at most one input batch.
+Bounding: ``put_many`` always accepts the batch it is given (refusing part of a batch would lose
+or reorder it) and returns True when the queue is at or over its bound (count or bytes). The
+queue is the in-memory window of a `hub.backlog.Spool`: once it is full, the spool leaves new
+messages on disk. Overshoot is therefore at most one input batch.
+
+Commit tracking: ``get_many`` records the seq of each item it hands out; ``finish`` marks them
+done; ``first_unfinished`` is the lowest seq handed out and not finished, else the head's seq.
+Both happen under the queue's lock, so a commit never skips a message a worker holds.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hub.message import Message
 
@@ -25,21 +28,29 @@ class Item(NamedTuple):
 
     message: Message
     enqueued_at: float
+    seq: int = -1  # position in the shared log (`hub.store`)
 
 
 class WorkQueue:
     """A bounded FIFO with close (drain then stop) and abort (stop now, keep the rest)."""
 
-    def __init__(self, name: str, bound: int, low_water: float = 0.9) -> None:
+    def __init__(
+        self, name: str, bound: int, low_water: float = 0.9, bytes_bound: int = 1 << 62
+    ) -> None:
         self.name = name
         self.bound = bound
+        self.bytes_bound = bytes_bound
+        self.bytes = 0
         self.low_mark = max(0, int(bound * low_water))
         self.on_room: Callable[[], None] = lambda: None
+        self.spool: Any = None  # the `hub.backlog.Spool` in front of this queue, once made
         self._items: deque[Item] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._closed = False
         self._aborted = False
         self._signalled_full = False
+        self._outstanding: deque[int] = deque()
+        self._done: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -53,9 +64,14 @@ class WorkQueue:
             return None
 
     @property
+    def closed(self) -> bool:
+        """True once ``close`` or ``abort`` was called."""
+        return self._closed or self._aborted
+
+    @property
     def is_full(self) -> bool:
-        """True while the queue is at or over its bound."""
-        return len(self._items) >= self.bound
+        """True while the queue is at or over its bound (count or bytes)."""
+        return len(self._items) >= self.bound or self.bytes >= self.bytes_bound
 
     @property
     def has_room(self) -> bool:
@@ -64,9 +80,12 @@ class WorkQueue:
 
     def put_many(self, items: Iterable[Item]) -> bool:
         """Append ``items``; return True when the queue is now at or over its bound."""
+        items = list(items)
+        size = sum(item.message.size for item in items)
         with self._cond:
             self._items.extend(items)
-            full = len(self._items) >= self.bound
+            self.bytes += size
+            full = len(self._items) >= self.bound or self.bytes >= self.bytes_bound
             if full:
                 self._signalled_full = True
             self._cond.notify()
@@ -81,6 +100,8 @@ class WorkQueue:
                 return []
             count = min(limit, len(self._items))
             batch = [self._items.popleft() for _ in range(count)]
+            self.bytes -= sum(item.message.size for item in batch)
+            self._outstanding.extend(item.seq for item in batch)
             if self._items:
                 self._cond.notify()  # let a sibling worker take the next batch
             room = self._signalled_full and len(self._items) <= self.low_mark
@@ -94,6 +115,23 @@ class WorkQueue:
         """Put unprocessed ``items`` back at the head, in order (a worker told to stop)."""
         with self._cond:
             self._items.extendleft(reversed(items))
+            self.bytes += sum(item.message.size for item in items)
+            returned = {item.seq for item in items}
+            self._outstanding = deque(s for s in self._outstanding if s not in returned)
+
+    def finish(self, seqs: Iterable[int]) -> None:
+        """Mark handed-out seqs as finished (done, dropped or dead-lettered)."""
+        with self._cond:
+            self._done.update(seqs)
+            while self._outstanding and self._outstanding[0] in self._done:
+                self._done.discard(self._outstanding.popleft())
+
+    def first_unfinished(self) -> int | None:
+        """The lowest seq not finished (handed out or queued), None when there is none."""
+        with self._cond:
+            if self._outstanding:
+                return self._outstanding[0]
+            return self._items[0].seq if self._items else None
 
     def close(self) -> None:
         """No more input: workers drain what is queued, then ``get_many`` returns []."""
@@ -112,4 +150,5 @@ class WorkQueue:
         with self._cond:
             items = list(self._items)
             self._items.clear()
+            self.bytes = 0
             return items

@@ -1,0 +1,147 @@
+"""The hub's durable state under ``state_dir``: the shared log, the cursors, every spool.
+
+Runs on the reactor thread (``open``, ``spool_for``, ``forget``, ``commit``, ``close``); the
+spools it creates are also used by worker threads (see `hub.backlog`).
+
+``<state_dir>/log/`` holds the segments, ``<state_dir>/cursors.json`` each consumer's first
+unfinished seq, ``<state_dir>/deadletters.sqlite`` the dead letters (`hub.deadletters`).
+``commit`` runs every ``backlog.commit_interval_s``: it saves the cursors and deletes segments
+every consumer (running or halted) has finished with.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from hub.backlog import Spool
+from hub.config import HubConfig
+from hub.cursors import CursorFile
+from hub.store import SegmentLog
+from hub.topics import TopicMatcher
+from hub.workqueue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+MB = 1 << 20
+WINDOW_SHARE = 0.5  # of the memory budget, shared out between the consumers' windows
+ITEM_COST = 4  # decoded Python objects cost about this many times the message's wire size
+
+
+class Durable:
+    """Owns the log and cursor file; makes and commits each consumer's `Spool`."""
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        b = config.backlog
+        self.state_dir = Path(config.state_dir)
+        self.store = SegmentLog(
+            self.state_dir / "log", b.segment_mb * MB, b.fsync, b.fsync_interval_ms
+        )
+        self.cursors = CursorFile(self.state_dir / "cursors.json", b.fsync != "never")
+        self.spools: dict[str, Spool] = {}
+        self.retired: dict[str, Spool] = {}  # an instance a reload is replacing, until forgotten
+        self.saved: dict[str, int] = {}
+
+    @property
+    def max_disk_bytes(self) -> int:
+        return self.config.backlog.max_disk_mb * MB
+
+    def open(self) -> None:
+        """Load the cursors and recover the log."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.saved = self.cursors.load()
+        self.store.open(min_next_seq=max(self.saved.values(), default=0))
+
+    def window_bytes(self, consumers: int) -> int:
+        """The byte bound of one consumer's in-memory window."""
+        budget = self.config.backlog.memory_budget_mb * MB * WINDOW_SHARE
+        return int(budget / max(1, consumers) / ITEM_COST)
+
+    def spool_for(self, name: str, queue: WorkQueue, matcher: TopicMatcher) -> Spool:
+        """A spool for ``queue``: at the saved cursor (the log's end if ``name`` is new), or,
+        when a reload replaces a running instance, where that instance's disk backlog starts
+        (its in-memory window is handed over by the reload itself)."""
+        limit = self.config.max_message_bytes
+        spool = Spool(name, queue, self.store.reader(), matcher.matches, limit)
+        end = self.store.next_seq
+        old = self.spools.get(name)
+        if old is not None:
+            with old.lock:
+                cursor = old.disk_from if old.spilled else end
+            self.retired[name] = old
+        else:
+            cursor = self._saved_cursor(name, end)
+        spool.resume(min(cursor, end), end)
+        self.spools[name] = spool
+        return spool
+
+    def _saved_cursor(self, name: str, end: int) -> int:
+        cursor = self.saved.get(name, end if "*" not in self.saved else self.store.oldest_seq)
+        if cursor < self.store.oldest_seq:
+            log.error("consumer %s: its cursor %d is older than the oldest record kept (%d); "
+                      "resuming there", name, cursor, self.store.oldest_seq)  # fmt: skip
+            cursor = self.store.oldest_seq
+        return cursor
+
+    def forget(self, name: str, replaced: bool = False) -> None:
+        """An instance stopped: if ``replaced`` its successor's spool stays, else the consumer
+        was removed and its cursor no longer holds segments back."""
+        spools = [self.retired.pop(name, None)]
+        if not replaced:
+            spools.append(self.spools.pop(name, None))
+        for spool in spools:
+            if spool is not None:
+                spool.reader.close()
+
+    def points(self) -> dict[str, int]:
+        """Each consumer's first unfinished seq, now."""
+        end = self.store.next_seq
+        points = {name: spool.commit_point(end) for name, spool in self.spools.items()}
+        for name, old in self.retired.items():
+            if name in points:
+                points[name] = min(points[name], old.commit_point(end))
+        return points
+
+    def commit(self) -> None:
+        """Save the cursors and delete segments nobody needs any more."""
+        points = self.points()
+        self.cursors.commit(points)
+        self.saved = points
+        freed = self.store.release(min(points.values(), default=self.store.next_seq))
+        if freed:
+            log.debug("store: released %d bytes", freed)
+
+    def close(self) -> None:
+        """Final commit, flush and close (shutdown, after the workers stopped)."""
+        self.commit()
+        self.store.close()
+        for spool in self.spools.values():
+            spool.reader.close()
+
+    def snapshot(self, name: str) -> dict[str, Any]:
+        """The backlog figures of one consumer for its status entry."""
+        spool = self.spools.get(name)
+        if spool is None:
+            return {}
+        end = self.store.next_seq
+        return {
+            "backlog_disk": spool.on_disk(end),
+            "spilled": spool.spilled,
+            "spills": spool.spills,
+            "read_back": spool.read_back,
+            "cursor": self.saved.get(name),
+        }
+
+    def hub_snapshot(self) -> dict[str, Any]:
+        """Hub-wide figures of the log."""
+        return {
+            "log_bytes": self.store.disk_bytes,
+            "log_max_bytes": self.max_disk_bytes,
+            "log_segments": len(self.store.segments),
+            "log_next_seq": self.store.next_seq,
+            "log_writes": self.store.writes,
+            "fsync": self.config.backlog.fsync,
+            "state_dir": str(self.state_dir),
+        }

@@ -1,0 +1,26 @@
+"""Shared fixtures: the test publisher and hub subprocesses, cleaned up after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.harness import HubProcess, TestPublisher
+
+
+@pytest.fixture
+def publisher() -> Iterator[TestPublisher]:
+    pub = TestPublisher()
+    yield pub
+    pub.close()
+
+
+@pytest.fixture
+def hubs(tmp_path: Path) -> Iterator[list[HubProcess]]:
+    """Hub subprocesses started by a test; any still running are killed afterwards."""
+    started: list[HubProcess] = []
+    yield started
+    for hub in started:
+        hub.kill()

@@ -1,0 +1,144 @@
+"""statsd, /metrics and /status from a real hub subprocess: names, types, values, agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.integration.harness import (
+    HubProcess,
+    TestPublisher,
+    hub_config,
+    recorder,
+    wait_records,
+    wait_until,
+)
+from tests.integration.statsd_listener import StatsdListener
+
+pytestmark = pytest.mark.integration
+
+INTERVAL_S = 0.2
+
+
+@pytest.fixture
+def statsd() -> Iterator[StatsdListener]:
+    listener = StatsdListener().start()
+    yield listener
+    listener.close()
+
+
+def _statsd(listener: StatsdListener, prefix: str = "t") -> dict[str, Any]:
+    return {"enabled": True, "port": listener.port, "prefix": prefix, "interval_s": INTERVAL_S}
+
+
+def _prometheus(hub: HubProcess) -> dict[tuple[str, tuple], float]:
+    code, body = hub.get("/metrics")
+    assert code == 200
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+
+
+def test_statsd_receives_names_types_and_exact_counts_for_a_known_stream(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], statsd: StatsdListener
+) -> None:
+    """12 good, 4 failing, 2 malformed messages: deltas add up exactly, gauges and timings too."""
+    consumers = {"rec": recorder(tmp_path / "rec.jsonl", ["org.test.*"], fail_topics=["*.bad"])}
+    hub = HubProcess(tmp_path, hub_config(publisher.endpoint, consumers, statsd=_statsd(statsd)))
+    hubs.append(hub.start())
+    publisher.wait_subscribed(["org.test."])
+    for n in range(16):
+        publisher.send({"topic": "org.test.bad" if n % 4 == 3 else "org.test.ok", "msg": {"n": n}})
+    publisher.send_raw([b"org.test.ok", b"{not json"])
+    publisher.send_raw([b"org.test.ok", b"[1, 2]"])
+    wait_records(tmp_path / "rec.jsonl", 12)
+    wait_until(lambda: hub.status()["consumers"]["rec"]["failed"] == 4, what="4 failures")
+    final = hub.status()
+    assert hub.stop() == 0  # the sink sends a last flush on the way out
+    expected = {
+        "t.received": 18, "t.consumer.rec.enqueued": 16, "t.consumer.rec.done": 12,
+        "t.consumer.rec.failed": 4,
+        **{f"t.decode_errors.{c}": n for c, n in final["hub"]["decode_errors"].items()},
+    }  # fmt: skip
+    assert sum(final["hub"]["decode_errors"].values()) == 2
+    totals = lambda: {name: statsd.counter_total(name) for name in expected}  # noqa: E731
+    wait_until(lambda: totals() == expected, 10, f"counter totals {expected}, got {totals()}")
+    lines = statsd.lines()
+    kinds = {name: kind for name, _, kind in lines}
+    assert kinds["t.consumer.rec.backlog"] == "g" and kinds["t.backlog"] == "g"
+    assert statsd.gauges("t.consumer.rec.backlog")[-1] == 0
+    for q in ("p50", "p90", "p99", "max"):
+        assert kinds[f"t.consumer.rec.duration_ms.{q}"] == "g"
+        assert statsd.gauges(f"t.consumer.rec.queue_wait_ms.{q}")[-1] >= 0
+    assert set(kinds.values()) == {"c", "g"}  # no per-message timers
+    assert all(len(gram) <= 512 for gram in statsd.datagrams)
+
+
+def _pending(tmp_path: Path, sent: int) -> int:
+    done = tmp_path / "gate.txt"
+    return sent - (len(done.read_text().split()) if done.exists() else 0)
+
+
+def _agree(hub: HubProcess, statsd: StatsdListener, tmp_path: Path, sent: int, done: int) -> None:
+    """Wait until `done` are recorded and the next is held in consume(); check every source.
+
+    The backlog is exact at any moment (queue plus each worker's untaken batch); ``done`` may
+    lag by the outcomes of the last 50 ms while the consumer is blocked, so it is not compared
+    until the queue has run dry.
+    """
+    in_hand = min(1, sent - done)
+
+    def settled() -> dict[str, Any] | None:
+        # read the file before the status too: a status fetched while the gate was still
+        # moving must not pass for the frozen state
+        before = sent - _pending(tmp_path, sent)
+        c = hub.status()["consumers"]["gate"]
+        busy = [w["msg_id"] for w in c["workers"] if w["state"] == "busy"]
+        recorded = sent - _pending(tmp_path, sent)
+        # ... and the message in consume() must be the next one, not the one just recorded
+        frozen = before == recorded == done and busy == [f"gate-{done}"][:in_hand]
+        return c if frozen and c["enqueued"] == sent else None
+
+    status = wait_until(settled, 20, f"{done} of {sent} consumed")
+    pending = _pending(tmp_path, sent) - in_hand  # published, not recorded, not in consume()
+    assert pending == sent - done - in_hand
+    assert status["backlog"] == pending
+    assert status["backlog_memory"] == pending
+    assert (status["oldest_age_s"] > 0) == (pending > 0)
+    assert hub.status()["hub"]["backlog"] == pending
+    metrics = _prometheus(hub)
+    assert metrics[("consumer_hub_consumer_backlog", (("consumer", "gate"),))] == pending
+    assert metrics[("consumer_hub_backlog", ())] == pending
+    assert statsd.next_gauge("g.consumer.gate.backlog") == pending
+    assert statsd.next_gauge("g.backlog") == pending
+    if not pending and not in_hand:
+        counted = ("consumer_hub_consumer_done_total", (("consumer", "gate"),))
+        wait_until(lambda: _prometheus(hub)[counted] == done, 5, "done counted")
+
+
+def test_status_metrics_and_statsd_agree_while_a_backlog_builds_and_drains(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], statsd: StatsdListener
+) -> None:
+    """Frozen at 0, 25 and 60 of 60 consumed: each source shows exactly what is pending."""
+    allow = tmp_path / "allow"
+    allow.write_text("0")
+    gate = {"class": "tests.gate:Gate", "topics": ["org.test.*"],
+            "config": {"allow": str(allow), "path": str(tmp_path / "gate.txt")}}  # fmt: skip
+    config = hub_config(publisher.endpoint, {"gate": gate}, statsd=_statsd(statsd, "g"))
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    publisher.wait_subscribed(["org.test."])
+    for n in range(60):
+        publisher.send({"topic": "org.test.gate", "msg": {"n": n}, "msg_id": f"gate-{n}"})
+    _agree(hub, statsd, tmp_path, sent=60, done=0)
+    allow.write_text("25")
+    _agree(hub, statsd, tmp_path, sent=60, done=25)
+    allow.write_text("60")
+    _agree(hub, statsd, tmp_path, sent=60, done=60)
+    assert hub.stop() == 0

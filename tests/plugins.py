@@ -1,0 +1,53 @@
+"""Consumer plugins used only by tests (importable as ``tests.plugins:Name``)."""
+
+from __future__ import annotations
+
+import orjson
+
+from hub import Consumer, Halt, Message
+
+
+class Echo(Consumer):
+    """Republishes every message's body on ``<topic>.echo`` through ``self.hub.publish``."""
+
+    topics = ["org.test.*"]
+
+    def consume(self, message: Message) -> None:
+        self.hub.publish(message.topic + ".echo", {"echo": message.body})
+
+
+class NotAConsumer:
+    """Has no consume() method."""
+
+
+class StringTopics(Consumer):
+    """Sets topics to a string instead of a list."""
+
+    topics = "org.test.*"  # type: ignore[assignment]
+
+    def consume(self, message: Message) -> None:
+        pass
+
+
+class Nothing(Consumer):
+    """Does nothing with each message (the status endpoint counts them)."""
+
+    topics = ["*"]
+
+    def consume(self, message: Message) -> None:
+        pass
+
+
+class Troublemaker(Consumer):
+    """Misbehaves on purpose, by topic. config: ``die_on`` (raise SystemExit: the worker thread
+    dies), ``halt_on`` (raise hub.Halt); every other message is appended to ``path``."""
+
+    topics = ["*"]
+
+    def consume(self, message: Message) -> None:
+        if message.topic == self.config.get("die_on"):
+            raise SystemExit("told to die")
+        if message.topic == self.config.get("halt_on"):
+            raise Halt("told to halt")
+        with open(self.config["path"], "ab") as out:
+            out.write(orjson.dumps({"event": "message", "msg_id": message.msg_id}) + b"\n")

@@ -1,0 +1,126 @@
+"""hub.reload's decisions (diff, restart-only settings, rejection) and its drain deadline, and
+hub.daemon's status line, against small fakes on a fake reactor clock."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from twisted.internet import defer, task
+
+from hub.config import ConsumerConfig, HubConfig, config_from_dict
+from hub.daemon import status_line
+from hub.errors import ConfigError
+from hub.message import Message
+from hub.reload import Reloader, diff_consumers, live_config, restart_only_changes
+from hub.workqueue import Item, WorkQueue
+
+
+def _item(n: int, enqueued_at: float = 0.0) -> Item:
+    message = Message(topic="t", envelope={"msg": {"n": n}, "msg_id": f"id-{n}"})
+    return Item(message, enqueued_at)
+
+
+def test_diff_consumers() -> None:
+    """Names split into added, removed, changed (any field differs) and unchanged."""
+    a = ConsumerConfig(cls="recorder", config={"path": "a"})
+    old = {"keep": a, "gone": a, "tuned": a}
+    new = {"keep": a, "tuned": ConsumerConfig(cls="recorder", config={"path": "b"}), "new": a}
+    diff = diff_consumers(old, new)
+    assert diff.added == ("new",) and diff.removed == ("gone",)
+    assert diff.changed == ("tuned",) and diff.unchanged == ("keep",)
+
+
+def test_restart_only_changes_and_live_config() -> None:
+    """Endpoint changes are reported as needing a restart; consumers and log level go live."""
+    old = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "log_level": "INFO"})
+    new = config_from_dict(
+        {"endpoints": ["tcp://127.0.0.1:2"], "log_level": "DEBUG", "consumers": {}}
+    )
+    assert restart_only_changes(old, new) == ["endpoints"]
+    live = live_config(old, new)
+    assert live.endpoints == old.endpoints and live.log_level == "DEBUG"
+
+
+def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any:
+    stopped: defer.Deferred = defer.Deferred()
+    workers = SimpleNamespace(closed=False, aborted=False)
+    workers.close = lambda: setattr(workers, "closed", True)
+    workers.abort = lambda: setattr(workers, "aborted", True)
+    runtime = SimpleNamespace(queue=queue, workers=workers, state="running", loaded=None)
+    svc = SimpleNamespace(
+        reactor=clock,
+        config=config,
+        consumers={"c": runtime},
+        stopping=False,
+        forgotten=[],
+        dropped=[],
+        when_stopped=lambda name: stopped,
+    )
+    svc.forget_consumer = svc.forgotten.append
+    svc.stats = SimpleNamespace(on_dropped=lambda *args: svc.dropped.append(args))
+    return svc, stopped
+
+
+def test_drain_deadline_hands_backlog_to_successor() -> None:
+    """A changed consumer that misses the deadline: its backlog moves, in order, to the head
+    of the new instance's queue; nothing is dropped."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "shutdown_timeout_s": 5})
+    old = WorkQueue("c", 100)
+    old.put_many([_item(1), _item(2)])
+    svc, _ = _fake_service(clock, old, config)
+    successor = WorkQueue("c", 100)
+    successor.put_many([_item(3)])
+    done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", successor))
+    assert svc.consumers["c"].workers.closed and not done.called
+    clock.advance(5)
+    assert svc.consumers["c"].workers.aborted
+    clock.advance(2)
+    assert done.called and svc.forgotten == ["c"] and svc.dropped == []
+    assert [i.message.body["n"] for i in successor.drain_remaining()] == [1, 2, 3]
+
+
+def test_drain_in_time_cancels_deadline_and_drops_nothing() -> None:
+    """A removed consumer that stops before the deadline leaves no timer and no drop."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc, stopped = _fake_service(clock, WorkQueue("c", 10), config)
+    done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", None))
+    stopped.callback("c")
+    assert done.called and clock.getDelayedCalls() == []
+    assert svc.dropped == [] and svc.forgotten == ["c"]
+
+
+def test_invalid_config_is_rejected() -> None:
+    """A ConfigError from loading leaves the running config in place and says why."""
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc = SimpleNamespace(config=config, stopping=False)
+
+    def broken(path: Any) -> HubConfig:
+        raise ConfigError("hub.yaml: consumers.x.threads: expected a whole number")
+
+    results: list[Any] = []
+    Reloader(svc, "hub.yaml", load=broken).reload().addCallback(results.append)
+    assert not results[0].applied and results[0].summary.startswith("reload rejected: hub.yaml")
+    assert svc.config is config
+
+
+def test_status_line() -> None:
+    """Rate, total backlog, consumers behind (oldest message > 5 s) and a paused input."""
+    late, fresh = WorkQueue("late", 10), WorkQueue("fresh", 10)
+    late.put_many([_item(1, time.monotonic() - 60), _item(2)])
+    fresh.put_many([_item(3, time.monotonic())])
+    svc = SimpleNamespace(
+        stats=SimpleNamespace(rate=lambda name: (12.4, 0.0)),
+        consumers={
+            "late": SimpleNamespace(queue=late, state="running"),
+            "fresh": SimpleNamespace(queue=fresh, state="running"),
+            "idle": SimpleNamespace(queue=WorkQueue("idle", 10), state="halted"),
+        },
+        input=SimpleNamespace(paused=True),
+    )
+    assert status_line(svc) == (
+        "12 msg/s, backlog 3, 2 of 3 consumers behind (late, idle), input paused"
+    )

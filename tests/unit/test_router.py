@@ -1,0 +1,140 @@
+"""hub.router: decode once, log the batch, offer it to each matching spool; pause on disk full."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from twisted.internet.task import Clock
+
+from hub.backlog import Spool
+from hub.badinput import BadInputLog
+from hub.router import Route, Router
+from hub.stats import Stats
+from hub.store import SegmentLog
+from hub.topics import TopicMatcher
+from hub.workqueue import WorkQueue
+
+
+def frames(topic: str, n: int) -> list[bytes]:
+    return [topic.encode(), orjson.dumps({"topic": topic, "msg": n, "msg_id": f"m{n}"})]
+
+
+class Harness:
+    def __init__(
+        self, bounds: dict[str, tuple[int, list[str]]], tmp: Path, disk: int = 1 << 30
+    ) -> None:
+        self.store = SegmentLog(tmp / "log", 1 << 20, "never", 100)
+        self.store.open()
+        self.clock = Clock()
+        self.stats = Stats()
+        self.events: list[str] = []
+        self.router = Router(
+            self.stats,
+            BadInputLog(self.clock.seconds),
+            1000,
+            self.clock.seconds,
+            lambda: self.events.append("pause"),
+            lambda: self.events.append("resume"),
+            self.store,
+            disk,
+        )
+        self.queues = {n: WorkQueue(n, b) for n, (b, _) in bounds.items()}
+        self.spools = {
+            n: Spool(n, self.queues[n], self.store.reader(), TopicMatcher(t).matches, 1000)
+            for n, (_, t) in bounds.items()
+        }
+        self.router.set_routes(
+            {n: Route(n, TopicMatcher(t), self.spools[n]) for n, (_, t) in bounds.items()}
+        )
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def test_each_message_goes_to_every_matching_queue_and_is_shared(tmp: Path) -> None:
+    """One decoded Message object lands in each matching queue; unmatched ones are counted."""
+    h = Harness({"a": (100, ["x.*"]), "b": (100, ["x.one", "y.*"])}, tmp)
+    h.router.on_batch([frames("x.one", 1), frames("x.two", 2), frames("z.z", 3)])
+    a, b = h.queues["a"].get_many(10), h.queues["b"].get_many(10)
+    assert [i.message.body for i in a] == [1, 2]
+    assert [i.message.body for i in b] == [1]
+    assert a[0].message is b[0].message
+    assert h.stats.hub["received"] == 3 and h.stats.hub["unmatched"] == 1
+    assert h.stats.consumer("a").counters["enqueued"] == 2
+
+
+def test_bad_frames_are_counted_and_skipped_without_losing_neighbours(tmp: Path) -> None:
+    """A malformed message in a batch is counted by cause; the valid ones around it route."""
+    h = Harness({"a": (100, ["*"])}, tmp)
+    h.router.on_batch([frames("x", 1), [b"x", b"{"], frames("x", 2)])
+    assert [i.message.body for i in h.queues["a"].get_many(10)] == [1, 2]
+    assert h.stats.decode_errors == {"json": 1}
+
+
+def test_a_full_window_spills_to_disk_and_reads_back_in_order_without_pausing(
+    tmp: Path,
+) -> None:
+    """A full queue leaves the rest on disk (no pause); take() brings it back, in order, once."""
+    h = Harness({"a": (4, ["*"]), "b": (100, ["*"])}, tmp)
+    h.router.on_batch([frames("x", n) for n in range(5)])
+    h.router.on_batch([frames("x", n) for n in range(5, 12)])
+    assert h.events == [] and h.spools["a"].spilled and len(h.queues["a"]) == 5
+    got = []
+    while len(got) < 12:
+        got += [i.message.body for i in h.spools["a"].take(3)]
+    assert got == list(range(12)) and not h.spools["a"].spilled
+    assert [i.seq for i in h.queues["b"].get_many(100)] == list(range(12))
+    assert h.store.writes == 2, "one write per input batch"
+
+
+def test_disk_backlog_counts_only_the_consumers_own_messages(tmp: Path) -> None:
+    """A spilled consumer of one topic in a shared log reports exactly its own waiting ones."""
+    h = Harness({"a": (2, ["x.*"]), "b": (1000, ["*"])}, tmp)
+    h.router.on_batch([frames("x.a", 0), frames("x.a", 1)])  # a's window is now full
+    h.router.on_batch([frames("x.a" if n % 3 == 0 else "y.b", n) for n in range(2, 32)])
+    spool = h.spools["a"]
+    assert spool.spilled and spool.on_disk(h.store.next_seq) == 10  # 3, 6, ... 30
+    got = [i.message.body for i in spool.take(2)]
+    while spool.spilled or len(h.queues["a"]):
+        got += [i.message.body for i in spool.take(5)]
+        assert spool.on_disk(h.store.next_seq) <= 10
+    assert got == [0, 1, *range(3, 32, 3)] and spool.on_disk(h.store.next_seq) == 0
+
+
+def test_commit_point_is_the_first_unfinished_message(tmp: Path) -> None:
+    """Handed out but unfinished messages hold the commit; finishing moves it past them."""
+    h = Harness({"a": (100, ["*"])}, tmp)
+    h.router.on_batch([frames("x", n) for n in range(4)])
+    spool = h.spools["a"]
+    assert spool.commit_point(h.store.next_seq) == 0
+    batch = spool.take(2)
+    spool.queue.finish([batch[1].seq])
+    assert spool.commit_point(h.store.next_seq) == 0
+    spool.queue.finish([batch[0].seq])
+    assert spool.commit_point(h.store.next_seq) == 2
+
+
+def test_exhausted_disk_budget_pauses_input_until_space_is_freed(tmp: Path) -> None:
+    """Only a full disk budget pauses input (counted); it resumes below 90% of it."""
+    h = Harness({"a": (100, ["*"])}, tmp, disk=500)
+    h.router.on_batch([frames("x", n) for n in range(10)])
+    assert h.events == ["pause"] and h.stats.hub["disk_full_pauses"] == 1
+    h.clock.advance(2.5)
+    h.router.check_room()
+    assert h.events == ["pause"]
+    h.store.disk_bytes = 100
+    h.router.check_room()
+    assert h.events == ["pause", "resume"] and h.stats.hub["input_paused_s"] == 2.5
+
+
+def test_topic_decisions_are_cached_and_reset_on_new_routes(tmp: Path) -> None:
+    """The topic -> routes decision is computed once per topic until routes change."""
+    h = Harness({"a": (100, ["x.*"])}, tmp)
+    first = h.router.match("x.y")
+    assert h.router.match("x.y") is first
+    h.router.set_routes({})
+    assert h.router.match("x.y") == ()

@@ -1,0 +1,46 @@
+"""hub.stats: counters never reset, percentiles over a bounded window, rates from history."""
+
+from __future__ import annotations
+
+from hub.stats import Stats, TimingWindow
+from hub.worker import Outcome
+
+
+def test_percentiles_cover_only_the_window() -> None:
+    """Samples older than the horizon are ignored; p50/p99/max are nearest-rank."""
+    window = TimingWindow(size=1000, horizon_s=60)
+    window.add(0.0, 100.0)
+    for n in range(1, 101):
+        window.add(100.0, n / 1000)
+    summary = window.summary(now=100.0)
+    assert summary["count"] == 100
+    assert (summary["p50"], summary["p99"], summary["max"]) == (0.05, 0.099, 0.1)
+
+
+def test_window_is_bounded() -> None:
+    """The window keeps at most `size` samples however many are added."""
+    window = TimingWindow(size=10, horizon_s=60)
+    for n in range(1000):
+        window.add(1.0, float(n))
+    assert window.summary(1.0)["count"] == 10
+
+
+def test_snapshot_never_resets_counters() -> None:
+    """Reading a consumer's snapshot twice gives the same counts."""
+    stats = Stats()
+    stats.on_enqueued("c", 3)
+    stats.on_outcomes("c", [Outcome("done", 0.1, 0.2, None), Outcome("failed", 0, 0, 1.0)], 5.0)
+    first = stats.consumer_snapshot("c", 5.0)
+    second = stats.consumer_snapshot("c", 5.0)
+    assert first["done"] == second["done"] == 1
+    assert first["failed"] == 1 and first["enqueued"] == 3
+
+
+def test_rates_come_from_one_second_history() -> None:
+    """in/out rates are deltas over the history ticks."""
+    stats = Stats()
+    stats.tick(0.0, {"c": 0})
+    stats.on_enqueued("c", 50)
+    stats.on_outcomes("c", [Outcome("done", 0, 0, None)] * 20, 10.0)
+    stats.tick(10.0, {"c": 30})
+    assert stats.rate("c") == (5.0, 2.0)
