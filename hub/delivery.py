@@ -19,8 +19,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -34,9 +33,12 @@ from hub.workqueue import Item
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one message: ``kind`` is done, failed, dropped, halted or interrupted."""
+class Outcome(NamedTuple):
+    """What became of one message: ``kind`` is done, failed, dropped, halted or interrupted.
+
+    A NamedTuple, not a frozen dataclass: one is built per delivery, in a third of the time
+    (docs/benchmarks.md). So is `hub.worker.Busy`.
+    """
 
     kind: str
     wait_s: float
@@ -124,7 +126,7 @@ class Delivery:
             return not self.stopping.wait(delay)
         finally:
             self.retrying[index] = None
-            busy[index] = replace(saved, since=time.time()) if saved is not None else None
+            busy[index] = saved._replace(since=time.time()) if saved is not None else None
 
     def _dead_letter(self, message: Message, error: str, trace: str, attempts: int) -> None:
         log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from hub.backlog import Spool
 from hub.delivery import Delivery, Outcome
@@ -41,8 +42,7 @@ class Held:
     oldest_enqueued_at: float  # time.monotonic()
 
 
-@dataclass(frozen=True, slots=True)
-class Busy:
+class Busy(NamedTuple):
     """What a worker thread is doing right now (read by the reactor for status)."""
 
     since: float  # time.time()
