@@ -46,7 +46,7 @@ def decode(frames: list[bytes], max_bytes: int, received_at: float) -> Message:
     claimed = envelope.get("topic", topic)
     if claimed != topic:
         raise DecodeError("topic_mismatch", f"topic frame {topic!r} but envelope says {claimed!r}")
-    return Message(topic=topic, envelope=envelope, received_at=received_at, size=size)
+    return Message(topic, envelope, received_at, size)
 
 
 class Encoder:
