@@ -115,8 +115,8 @@ class GapTracker:
     def observe(self, messages: Iterable[Message]) -> None:
         """Check the ``i`` of each message of a batch against its publisher's last one."""
         subscribed = self.subscriptions()
-        if subscribed is not self._seen:  # a reload replaced the subscriptions
-            self._seen = subscribed
+        if subscribed != self._seen:  # a reload changed the subscriptions
+            self._seen = frozenset(subscribed)
             self._prefixes.clear()
         last, prefixes = self.last, self._prefixes
         for message in messages:
