@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from hub.delivery import Outcome
 
 WINDOW_SIZE = 4096
 WINDOW_S = 60.0
+SAMPLES_PER_BATCH = 64  # timing samples kept per reported batch (see on_outcomes)
 HISTORY = 600  # one sample a tick (1 s): ten minutes of rates and backlog
 
 
@@ -30,6 +31,9 @@ class TimingWindow:
 
     def add(self, now: float, value: float) -> None:
         self._samples.append((now, value))
+
+    def add_many(self, now: float, values: Iterable[float]) -> None:
+        self._samples.extend([(now, v) for v in values])
 
     def summary(self, now: float) -> dict[str, float | int | None]:
         """count, p50, p90, p99 and max over the window (None when it is empty)."""
@@ -44,6 +48,14 @@ class TimingWindow:
             "p99": _percentile(values, 0.99),
             "max": values[-1],
         }
+
+
+def _sample(outcomes: Sequence[Outcome]) -> Sequence[Outcome]:
+    """All of a small batch; of a large one, an evenly spaced sample plus the slowest."""
+    if len(outcomes) <= SAMPLES_PER_BATCH:
+        return outcomes
+    step = -(-len(outcomes) // SAMPLES_PER_BATCH)  # ceil: at most SAMPLES_PER_BATCH
+    return [*outcomes[::step], max(outcomes, key=lambda o: o.duration_s)]
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -101,22 +113,29 @@ class Stats:
         self.hub["input_paused_s"] += seconds  # type: ignore[assignment]
         self.hub["input_pauses"] += 1
 
-    def on_outcomes(self, name: str, outcomes: Iterable[Outcome], now: float) -> None:
-        """A worker's batch of results (delivered via callFromThread)."""
+    def on_outcomes(self, name: str, outcomes: Sequence[Outcome], now: float) -> None:
+        """A worker's batch of results (delivered via callFromThread).
+
+        Every outcome is counted; of a batch larger than ``SAMPLES_PER_BATCH`` only an evenly
+        spaced sample goes into the timing windows (they keep the last ``WINDOW_SIZE`` samples
+        anyway), plus the slowest one, so ``max`` still sees a stall: the reactor's cost per
+        delivery stays small with many consumers.
+        """
+        if not outcomes:
+            return
         stats = self.consumer(name)
-        for outcome in outcomes:
-            if outcome.kind == "dropped":
-                stats.dropped["consumer"] += 1
-            else:
-                stats.counters[outcome.kind] += 1
-            if outcome.attempts > 1:
-                stats.counters["retries"] += outcome.attempts - 1
-            if outcome.kind == "halted":
-                continue
-            stats.wait.add(now, outcome.wait_s)
-            stats.duration.add(now, outcome.duration_s)
-            if outcome.latency_s is not None:
-                stats.latency.add(now, outcome.latency_s)
+        kinds = Counter(o.kind for o in outcomes)
+        dropped = kinds.pop("dropped", 0)
+        if dropped:
+            stats.dropped["consumer"] += dropped
+        stats.counters.update(kinds)
+        retries = sum(o.attempts for o in outcomes) - len(outcomes)
+        if retries:
+            stats.counters["retries"] += retries
+        timed = [o for o in _sample(outcomes) if o.kind != "halted"]
+        stats.wait.add_many(now, [o.wait_s for o in timed])
+        stats.duration.add_many(now, [o.duration_s for o in timed])
+        stats.latency.add_many(now, [o.latency_s for o in timed if o.latency_s is not None])
 
     def tick(self, now: float, backlogs: dict[str, int]) -> None:
         """Record one history point (called once a second)."""

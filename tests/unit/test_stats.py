@@ -44,3 +44,14 @@ def test_rates_come_from_one_second_history() -> None:
     stats.on_outcomes("c", [Outcome("done", 0, 0, None)] * 20, 10.0)
     stats.tick(10.0, {"c": 30})
     assert stats.rate("c") == (5.0, 2.0)
+
+
+def test_a_large_batch_is_counted_in_full_and_sampled_in_the_windows_keeping_its_max() -> None:
+    """1,000 outcomes: all counted, at most 65 timing samples, the slowest one among them."""
+    stats = Stats()
+    outcomes = [Outcome("done", 0.0, 0.001, 0.5, seq, 2) for seq in range(1000)]
+    outcomes[777] = Outcome("dropped", 0.0, 9.0, 0.5, 777)
+    stats.on_outcomes("c", outcomes, 1.0)
+    snap = stats.consumer_snapshot("c", 1.0)
+    assert snap["done"] == 999 and snap["dropped"] == {"consumer": 1} and snap["retries"] == 999
+    assert snap["duration_s"]["count"] <= 65 and snap["duration_s"]["max"] == 9.0
