@@ -8,12 +8,9 @@ Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (al
 from __future__ import annotations
 
 import argparse
-import faulthandler
 import logging
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +20,6 @@ from hub.errors import ConfigError, HubError
 from hub.logsetup import setup_logging
 
 log = logging.getLogger(__name__)
-
-EXIT_FORCED = 6
-DUPLICATE_SIGNAL_S = 0.5  # a second signal sooner than this is the same kill, delivered twice
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,58 +133,21 @@ def cmd_tail(config: HubConfig, args: argparse.Namespace) -> int:
 
 def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:
     """Run the hub on the reactor until SIGTERM/SIGINT; return the exit code."""
-    from twisted.internet import reactor as _reactor
+    from twisted.internet import reactor
 
-    reactor: Any = _reactor
-
-    from hub.daemon import Daemon, install_sighup
-    from hub.notify import Notifier
-    from hub.reload import Reloader
+    from hub.runner import Runner
     from hub.service import HubService
 
-    faulthandler.enable(all_threads=True)  # a watchdog SIGABRT prints every thread's stack
     service = HubService(config, reactor)
-    daemon = Daemon(service, reactor, Reloader(service, args.config), Notifier())
-    outcome = {"code": 0}
-    demo = _start_demo(service, config, args) if args.demo else None
-
-    def shutdown(code: int = 0) -> None:
-        outcome["code"] = outcome["code"] or code
-        daemon.stopping()
-        service.stop().addBoth(stopped)
-
-    def stopped(_: object) -> None:
-        daemon.stop()
-        reactor.stop()  # type: ignore[misc]
-
-    def on_start_failure(failure: Any) -> None:
-        error = failure.value
-        log.error("start-up failed: %s", error, exc_info=not isinstance(error, HubError))
-        shutdown(error.exit_code if isinstance(error, HubError) else 1)
-
-    def start() -> None:
-        daemon.start()
-        try:
-            service.start().addCallback(daemon.started).addErrback(on_start_failure)
-        except Exception:  # a synchronous failure: plugin import, bind
-            on_start_failure(_failure())
-
-    _install_signals(reactor, shutdown)
-    install_sighup(reactor, daemon)
-    reactor.callWhenRunning(start)
-    reactor.run(installSignalHandlers=False)
-    if demo is not None:
-        demo.stop()
-    return outcome["code"]
+    demo = _start_demo(config, args) if args.demo else None
+    try:
+        return Runner(service, reactor, args.config).run()
+    finally:
+        if demo is not None:
+            demo.stop()
 
 
-def _failure() -> Any:
-    from twisted.python.failure import Failure
-
-    return Failure()
-
-
-def _start_demo(service: Any, config: HubConfig, args: argparse.Namespace) -> Any:
+def _start_demo(config: HubConfig, args: argparse.Namespace) -> Any:
     from hub.demo import DemoPublisher
 
     connect = [e for e in config.endpoints if not e.startswith("bind:")]
@@ -199,23 +156,6 @@ def _start_demo(service: Any, config: HubConfig, args: argparse.Namespace) -> An
     demo = DemoPublisher(connect[0], args.demo_rate)
     demo.start()
     return demo
-
-
-def _install_signals(reactor: Any, shutdown: Any) -> None:
-    """First SIGTERM/SIGINT: graceful stop. Second: exit at once."""
-    first: list[float] = []
-
-    def handler(signum: int, frame: Any) -> None:
-        now = time.monotonic()
-        if not first:
-            first.append(now)
-            reactor.callFromThread(shutdown)  # wakes the reactor; safe from a signal handler
-        elif now - first[0] > DUPLICATE_SIGNAL_S:  # one kill sent to pid and group arrives twice
-            os.write(2, b"second signal: exiting at once\n")
-            os._exit(EXIT_FORCED)
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def _topics(values: tuple[str, ...] | None) -> None:
 class ZmqConfig:
     """Socket options of the SUB socket (and the PUB socket behind ``hub.publish``)."""
 
-    rcvhwm: int = field(default=100_000, metadata={"check": at_least(0)})
+    rcvhwm: int = field(default=20_000, metadata={"check": at_least(0)})
     sndhwm: int = field(default=100_000, metadata={"check": at_least(0)})
     reconnect_ivl_ms: int = field(default=100, metadata={"check": positive()})
     reconnect_ivl_max_ms: int = field(default=5_000, metadata={"check": at_least(0)})

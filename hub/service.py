@@ -270,7 +270,7 @@ class HubService:
         """Every figure of the hub, as one JSON-ready mapping."""
         now = time.time()
         hub = hub_snapshot(
-            self.stats, self.started_at, self.input.connected, self.input.paused, now
+            self.stats, self.started_at, self.input.connected, self.router.paused_since, now
         )
         consumers = {
             name: consumer_snapshot(rt, self.stats, now, rt.loaded.config.stuck_after_s)

@@ -95,12 +95,19 @@ def consumer_snapshot(
 
 
 def hub_snapshot(
-    stats: Stats, started_at: float, input_connected: bool, paused: bool, now: float
+    stats: Stats, started_at: float, input_connected: bool, paused_since: float | None, now: float
 ) -> dict[str, Any]:
-    """Hub-wide figures: input, decode errors, process resources."""
+    """Hub-wide figures: input, decode errors, process resources.
+
+    ``paused_since`` is the router's ``time.monotonic()`` when input paused, None when it is
+    not: a pause under way counts in ``input_paused_s`` already.
+    """
     rate_in, _ = stats.rate(None)
     process = psutil.Process(os.getpid())
+    paused = paused_since is not None
     paused_s = float(stats.hub["input_paused_s"])
+    if paused_since is not None:
+        paused_s += max(0.0, time.monotonic() - paused_since)
     return {
         "version": __version__,
         "pid": os.getpid(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,21 @@ def test_sigterm_drains_the_queue_calls_teardown_and_exits_zero(
     assert [r["msg_id"] for r in read_records(path)] == [e["msg_id"] for e in sent]
     assert len(read_records(path, "teardown")) == 1
     assert "stopping: input closed; draining" in hub.log_text()
+
+
+def test_a_second_sigterm_exits_at_once_with_code_6(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """While a slow drain is under way, a second SIGTERM exits at once with the forced code."""
+    path = tmp_path / "slow.jsonl"
+    hub = HubProcess(tmp_path, hub_config(publisher.endpoint, {"s": recorder(path, delay_s=30)}))
+    hubs.append(hub.start())
+    publisher.wait_subscribed()
+    publisher.send(sample_envelopes()[0])
+    wait_until(lambda: hub.status()["consumers"]["s"]["workers"][0]["state"] == "busy")
+    hub.signal(signal.SIGTERM)
+    hub.wait_for_log("stopping: input closed")
+    time.sleep(0.6)  # not a readiness wait: a second signal within 0.5 s counts as the same kill
+    hub.signal(signal.SIGTERM)
+    assert hub.wait(10) == 6
+    assert "second signal: exiting at once" in hub.log_text()

@@ -146,8 +146,7 @@ def test_notify_protocol_in_order(
 def test_sighup_reload_adds_removes_restarts_without_loss(
     tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], notify: NotifyLog
 ) -> None:
-    """While messages flow, a reload adds, removes and reconfigures consumers; the unchanged
-    one is untouched, and no consumer loses or repeats a message."""
+    """A reload while messages flow adds, removes, reconfigures; nothing lost or repeated."""
     files = {name: tmp_path / f"{name}.jsonl" for name in ("keep", "gone", "changed", "new")}
     before = {n: recorder(files[n]) for n in ("keep", "gone")}
     before["changed"] = recorder(files["changed"], delay_s=0.001)  # still has a backlog at reload

@@ -104,8 +104,7 @@ def test_template_keeps_in_step() -> None:
 
 
 def test_restart_policy_matches_exit_codes() -> None:
-    """Config, plugin and endpoint errors (exit 3, 4, 5) do not restart; the stop timeout
-    leaves room for the default 30 s drain."""
+    """Exits 3, 4 and 5 do not restart, and TimeoutStopSec leaves room for the 30 s drain."""
     lines = _service_lines("consumer-hub.service")
     assert "RestartPreventExitStatus=3 4 5" in lines
     assert "Restart=on-failure" in lines

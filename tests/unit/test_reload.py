@@ -64,8 +64,7 @@ def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any
 
 
 def test_drain_deadline_hands_backlog_to_successor() -> None:
-    """A changed consumer that misses the deadline: its backlog moves, in order, to the head
-    of the new instance's queue; nothing is dropped."""
+    """A changed consumer missing the deadline hands its backlog, in order, to its successor."""
     clock = task.Clock()
     config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "shutdown_timeout_s": 5})
     old = WorkQueue("c", 100)

@@ -1,12 +1,14 @@
-"""hub.snapshot: the backlog counts every message waiting to start, wherever it waits."""
+"""hub.snapshot: the backlog counts every message waiting to start; pauses count as they run."""
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import Any
 
 from hub.message import Message
-from hub.snapshot import queued
+from hub.snapshot import hub_snapshot, queued
+from hub.stats import Stats
 from hub.worker import Held
 from hub.workqueue import Item, WorkQueue
 
@@ -31,3 +33,13 @@ def test_messages_held_in_a_worker_batch_count_as_backlog() -> None:
 def test_an_empty_consumer_has_no_backlog_and_no_oldest() -> None:
     """Nothing queued, nothing held: zero and None."""
     assert queued(_runtime(WorkQueue("c", 10), [None])) == (0, None)
+
+
+def test_a_pause_under_way_counts_in_input_paused_s() -> None:
+    """input_paused_s includes the current pause, not only the ones that ended."""
+    stats = Stats()
+    stats.on_paused(2.0)
+    running = hub_snapshot(stats, 0.0, True, None, 10.0)
+    paused = hub_snapshot(stats, 0.0, True, time.monotonic() - 3.0, 10.0)
+    assert running["input_paused_s"] == 2.0 and not running["input_paused"]
+    assert paused["input_paused"] and 5.0 <= paused["input_paused_s"] < 6.0
