@@ -52,6 +52,27 @@ def attach(sock: zmq.Socket, endpoints: Iterable[str], role: str = "input") -> N
         log.info("%s: %s %s", role, "bound" if bind else "connecting to", address)
 
 
+def receive(sock: zmq.Socket, limit: int) -> Batch:
+    """Up to ``limit`` multipart messages, without blocking.
+
+    ``recv_multipart`` without its ``getsockopt(RCVMORE)``, which converts the option through
+    an ``Enum`` each frame: ``Socket.get`` saves ~0.4 µs a message (docs/benchmarks.md). The
+    parts of a multipart message arrive together, so only the first ``recv`` can raise
+    ``zmq.Again``.
+    """
+    batch: Batch = []
+    recv, more = sock.recv, sock.get
+    try:
+        while len(batch) < limit:
+            frames = [recv(zmq.NOBLOCK)]
+            while more(zmq.RCVMORE):
+                frames.append(recv(zmq.NOBLOCK))
+            batch.append(frames)
+    except zmq.Again:
+        pass
+    return batch
+
+
 @implementer(IReadDescriptor)
 class ZmqInput:
     """The hub's SUB socket: drain in batches, pause and resume on the router's word."""
@@ -127,14 +148,8 @@ class ZmqInput:
         sock = self.socket
         if sock is None or self.paused:
             return
-        batch: Batch = []
         limit = self.config.zmq.batch_size
-        recv = sock.recv_multipart
-        try:
-            while len(batch) < limit:
-                batch.append(recv(zmq.NOBLOCK))
-        except zmq.Again:
-            pass
+        batch = receive(sock, limit)
         if batch:
             self.on_batch(batch)
         if len(batch) >= limit and self.socket is not None and not self.paused:
