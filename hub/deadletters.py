@@ -115,10 +115,10 @@ class DeadLetterStore:
         with self.lock:
             return self._db.execute(f"{sql} {where}", args).rowcount
 
-    def replay_requested(self, limit: int = 1000) -> list[tuple[int, str, str, bytes, float]]:
-        """Rows marked for replay: (id, consumer, topic, envelope, failed_at)."""
+    def replay_requested(self, limit: int = 1000) -> list[tuple[int, str, str, bytes, str | None]]:
+        """Rows marked for replay: (id, consumer, topic, envelope, msg_id)."""
         return self._run(
-            "SELECT id, consumer, topic, envelope, failed_at FROM dead_letters "
+            "SELECT id, consumer, topic, envelope, msg_id FROM dead_letters "
             "WHERE replay = 1 ORDER BY id LIMIT ?",
             (limit,),
         )

@@ -76,18 +76,19 @@ class Upkeep:
         except sqlite3.Error as exc:
             log.error("dead letters: cannot read replay requests: %s", exc)
             return
-        for row_id, name, topic, envelope, _ in rows:
+        for row_id, name, topic, envelope, msg_id in rows:
             if name not in router.routes:
                 continue  # kept until that consumer runs again
             try:
                 router.inject(name, [topic.encode("utf-8"), bytes(envelope)], time.time())
             except DecodeError as exc:
-                log.error("consumer %s: dead letter %d on %s (msg_id -) cannot be replayed: %s",
-                          name, row_id, topic, exc)  # fmt: skip
+                log.error("consumer %s: dead letter %d on %s (msg_id %s) cannot be replayed: %s",
+                          name, row_id, topic, msg_id or "-", exc)  # fmt: skip
                 continue
             store.mark_replayed(row_id)
             self.dead_letter_counts[name] -= 1
-            log.info("consumer %s: replaying dead letter %d on %s", name, row_id, topic)
+            log.info("consumer %s: replaying dead letter %d on %s (msg_id %s)", name, row_id,
+                     topic, msg_id or "-")  # fmt: skip
 
     def add_to_snapshot(self, hub: dict[str, Any], consumers: dict[str, dict[str, Any]]) -> None:
         """Backlog-on-disk, retry, dead-letter and supervision figures (keys documented in

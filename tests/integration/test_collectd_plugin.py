@@ -109,15 +109,29 @@ def test_collectd_reads_the_hub_and_stores_per_consumer_values(
                             stdout=(collectd_dir / "stdout.log").open("w"))  # fmt: skip
     try:
         consumer = "consumer_hub-rec"
-        done = lambda: _last_value(collectd_dir, consumer, "derive-done")  # noqa: E731
-        wait_until(lambda: done() == 4, 20, f"derive-done = 4 in csv; log: {_text(log)}")
-        assert _last_value(collectd_dir, consumer, "derive-failed") == 1
-        assert _last_value(collectd_dir, consumer, "derive-enqueued") == 5
-        assert _last_value(collectd_dir, consumer, "queue_length-backlog") == 0
-        assert _last_value(collectd_dir, consumer, "count-workers-idle") == 1
-        assert _last_value(collectd_dir, consumer, "response_time-duration-p99") is not None
-        assert _last_value(collectd_dir, consumer, "latency-queue_wait-p50") is not None
-        assert _last_value(collectd_dir, "consumer_hub", "derive-received") == 5
+        expected = {
+            (consumer, "derive-done"): 4,
+            (consumer, "derive-failed"): 1,
+            (consumer, "derive-enqueued"): 5,
+            (consumer, "queue_length-backlog"): 0,
+            (consumer, "count-workers-idle"): 1,
+            ("consumer_hub", "derive-received"): 5,
+        }
+        present = [(consumer, "response_time-duration-p99"), (consumer, "latency-queue_wait-p50"),
+                   ("consumer_hub", "memory-rss")]  # fmt: skip
+
+        def values() -> dict:
+            return {key: _last_value(collectd_dir, *key) for key in [*expected, *present]}
+
+        # collectd's csv plugin writes each value to its own file, not all at once: wait for all
+        wait_until(
+            lambda: (
+                all(values()[k] == v for k, v in expected.items())
+                and all(values()[k] is not None for k in present)
+            ),
+            20,
+            f"collectd csv values {expected}; have {values()}; log: {_text(log)}",
+        )
         assert (_last_value(collectd_dir, "consumer_hub", "memory-rss") or 0) > 0
     finally:
         proc.send_signal(signal.SIGTERM)
