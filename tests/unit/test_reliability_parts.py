@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,15 @@ def test_dead_letter_store_round_trip_replay_marks_and_purge(tmp_path: Path) -> 
     assert [row[1] for row in store.replay_requested()] == ["a"]
     assert store.purge(None, None) == 2 and store.counts() == {}
     store.close()
+
+
+def test_gap_log_lines_are_rate_limited_but_every_gap_is_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """30 gaps in a burst: all counted, at most 10 lines logged."""
+    stats = Stats()
+    gaps = GapTracker(stats)
+    with caplog.at_level(logging.INFO, logger="hub.gaps"):
+        gaps.observe([msg(i) for i in range(1, 62, 2)])
+    assert stats.hub["upstream_gaps"] == 30
+    assert sum("upstream gap" in r.getMessage() for r in caplog.records) == 10
