@@ -33,7 +33,7 @@ from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
 from hub.shutdown import at_deadline
-from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, queued
+from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, not_ready, queued
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.supervisor import Supervisor
@@ -282,20 +282,7 @@ class HubService:
 
     def readiness(self) -> list[str]:
         """Why the hub is not ready ([] when it is)."""
-        reasons = []
-        if not self.ready:
-            reasons.append("starting or stopping")
-        if not self.input.connected:
-            reasons.append("input not connected")
-        now = time.time()
-        for name, rt in self.consumers.items():
-            if rt.state != "running":
-                reasons.append(f"consumer {name} is {rt.state}")
-            stuck = [
-                w for w in rt.workers.busy if w and now - w.since > rt.loaded.config.stuck_after_s
-            ]
-            if stuck:
-                reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
+        reasons = not_ready(self.ready, self.input.connected, self.consumers, time.time())
         return reasons + self.upkeep.not_ready()
 
 

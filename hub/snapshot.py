@@ -1,4 +1,5 @@
-"""The one picture of the hub that /status, /metrics, statsd and ``consumer-hub status`` share.
+"""The one picture of the hub that /status, /metrics, statsd and ``consumer-hub status`` share,
+and the reasons /ready gives.
 
 Runs on the reactor thread: it reads reactor-owned `Stats`, queue lengths (safe to read from any
 thread) and each worker's ``busy`` slot (a single reference, written only by its own thread).
@@ -125,3 +126,23 @@ def hub_snapshot(
         "rss_bytes": process.memory_info().rss,
         "open_fds": process.num_fds(),
     }
+
+
+def not_ready(
+    ready: bool, input_connected: bool, consumers: dict[str, ConsumerRuntime], now: float
+) -> list[str]:
+    """Why the hub is not ready for /ready: starting or stopping, input, consumers not
+    running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``."""
+    reasons = []
+    if not ready:
+        reasons.append("starting or stopping")
+    if not input_connected:
+        reasons.append("input not connected")
+    for name, rt in consumers.items():
+        if rt.state != "running":
+            reasons.append(f"consumer {name} is {rt.state}")
+        limit = rt.loaded.config.stuck_after_s
+        stuck = [w for w in rt.workers.busy if w and now - w.since > limit]
+        if stuck:
+            reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
+    return reasons

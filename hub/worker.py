@@ -76,6 +76,7 @@ class ConsumerWorkers:
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.busy: list[Busy | None] = []
+        self._dying: dict[int, Busy] = {}  # thread index -> the message it died on
         self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
         self._setup_done = threading.Event()
         self._setup_error: BaseException | None = None
@@ -132,7 +133,10 @@ class ConsumerWorkers:
                 self._loop(index)
         except BaseException as exc:  # the thread dies; the supervisor restarts it
             self.busy[index] = None
-            log.critical("consumer %s: worker thread %d died: %r", self.name, index, exc)
+            where = self._dying.pop(index, None)
+            log.critical("consumer %s: worker thread %d died in %s: %r", self.name, index,
+                         f"consume() of {where.topic} (msg_id {where.msg_id})" if where
+                         else "the worker loop", exc)  # fmt: skip
             self.lifecycle(self.name, f"died:{index}", exc)
             return
         self._exit()
@@ -202,9 +206,12 @@ class ConsumerWorkers:
 
     def _consume(self, index: int, item: Item) -> Outcome:
         message = item.message
-        self.busy[index] = Busy(time.time(), message.log_id, message.topic)
+        busy = self.busy[index] = Busy(time.time(), message.log_id, message.topic)
         try:
             return self.delivery.deliver(index, item, self.busy)
+        except BaseException:  # the thread is about to die: _run names the message
+            self._dying[index] = busy
+            raise
         finally:
             self.busy[index] = None
 

@@ -97,9 +97,10 @@ def test_a_dying_worker_is_restarted_with_backoff_and_a_crash_loop_is_reported(
     hub = HubProcess(tmp_path, hub_config(publisher.endpoint, consumers, retry=FAST_RETRY))
     hubs.append(hub.start())
     publisher.wait_subscribed()
-    publisher.send({"topic": "org.test.die", "msg": 0})
+    dying = publisher.send({"topic": "org.test.die", "msg": 0})["msg_id"]
     after = publisher.send({"topic": "org.test.ok", "msg": 1})["msg_id"]
     hub.wait_for_log("consumer t: crash loop: 3 worker deaths")
+    hub.wait_for_log(f"worker thread 0 died in consume\\(\\) of org.test.die \\(msg_id {dying}\\)")
     code, body = hub.get("/ready")
     assert code == 503 and b"crash loop" in body
     assert [r["msg_id"] for r in wait_records(out, 1)] == [after]
