@@ -79,7 +79,8 @@ def test_halt_stops_one_consumer_keeps_its_backlog_and_input_flowing(
     wait_records(other, 252)
     status = hub.status()
     assert status["consumers"]["t"]["backlog"] == 251 and status["hub"]["input_pauses"] == 0
-    assert status["consumers"]["t"]["backlog_disk"] >= 50, "past the full window: on disk"
+    t = status["consumers"]["t"]
+    assert t["backlog_disk"] >= 50, f"past the full window, on disk: {t}\n{hub.log_text()}"
     assert hub.stop() == 0
     consumers["t"]["config"].pop("halt_on")
     hubs.append(again := HubProcess(tmp_path, hub.config, "again").start())
