@@ -75,6 +75,8 @@ def test_halt_stops_one_consumer_keeps_its_backlog_and_input_flowing(
     sent.append(publisher.send({"topic": "org.test.halt", "msg": 1})["msg_id"])
     sent += [publisher.send({"topic": "org.test.a", "msg": n})["msg_id"] for n in range(200)]
     wait_until(lambda: hub.status()["consumers"]["t"]["state"] == "halted", what="halted")
+    # the 50 must come in a later input batch than the 200: a window takes a whole batch
+    wait_until(lambda: hub.status()["hub"]["received"] == 202, what="the first 202 received")
     sent += [publisher.send({"topic": "org.test.a", "msg": n})["msg_id"] for n in range(50)]
     wait_records(other, 252)
     status = hub.status()
