@@ -50,7 +50,8 @@ class Consumer:
     def consume(self, message: Message) -> None:
         """Handle one message. Raise `hub.Retry`, `hub.Drop` or `hub.Halt` to say otherwise.
 
-        Any other exception is logged with consumer, topic and msg_id and counted as failed.
+        Any other exception is logged with consumer, topic and msg_id and retried with backoff
+        up to ``retry.max_attempts``; then the message is counted as failed and dead-lettered.
         With ``threads > 1`` this is called concurrently from several threads.
         """
         raise NotImplementedError
