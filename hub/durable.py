@@ -85,15 +85,20 @@ class Durable:
             cursor = self.store.oldest_seq
         return cursor
 
-    def forget(self, name: str, replaced: bool = False) -> None:
+    def forget(self, name: str, replaced: bool = False) -> int:
         """An instance stopped: if ``replaced`` its successor's spool stays, else the consumer
-        was removed and its cursor no longer holds segments back."""
+        was removed and its cursor no longer holds segments back. Returns how many of its
+        messages were still waiting on disk, now abandoned (0 when replaced)."""
         spools = [self.retired.pop(name, None)]
+        abandoned = 0
         if not replaced:
-            spools.append(self.spools.pop(name, None))
+            removed = self.spools.pop(name, None)
+            abandoned = removed.on_disk(self.store.next_seq) if removed is not None else 0
+            spools.append(removed)
         for spool in spools:
             if spool is not None:
                 spool.reader.close()
+        return abandoned
 
     def points(self) -> dict[str, int]:
         """Each consumer's first unfinished seq, now."""

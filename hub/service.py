@@ -33,7 +33,13 @@ from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
 from hub.shutdown import at_deadline
-from hub.snapshot import ConsumerRuntime, consumer_snapshot, hub_snapshot, not_ready, queued
+from hub.snapshot import (
+    ConsumerRuntime,
+    backlog_of,
+    consumer_snapshot,
+    hub_snapshot,
+    not_ready,
+)
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.supervisor import Supervisor
@@ -168,7 +174,11 @@ class HubService:
         """Drop a stopped consumer (late events from its threads are ignored) and its cursor,
         unless a new instance took its route over."""
         self.supervisor.restart_now(name)
-        self.durable.forget(name, replaced=name in self.router.routes)
+        abandoned = self.durable.forget(name, replaced=name in self.router.routes)
+        if abandoned:  # a removed consumer's disk backlog: no instance will read it
+            self.stats.on_dropped(name, "removed", abandoned)
+            log.error("consumer %s: removed with %d message(s) waiting on disk; they are "
+                      "dropped", name, abandoned)  # fmt: skip
         self.consumers.pop(name, None)
         self._started.pop(name, None)
         self._stopped.pop(name, None)
@@ -224,10 +234,7 @@ class HubService:
 
     def _tick(self) -> None:
         end = self.durable.store.next_seq
-        backlogs = {
-            name: queued(rt)[0] + rt.workers.spool.on_disk(end)
-            for name, rt in self.consumers.items()
-        }
+        backlogs = {name: backlog_of(rt, end) for name, rt in self.consumers.items()}
         self.stats.tick(time.monotonic(), backlogs)
         self.upkeep.tick()
 

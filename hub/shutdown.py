@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from hub.snapshot import queued
+from hub.snapshot import backlog_of
 
 if TYPE_CHECKING:
     from hub.service import HubService
@@ -28,7 +28,7 @@ def at_deadline(service: HubService) -> None:
             continue
         runtime.workers.abort()
         service.supervisor.restart_now(name)
-        left = queued(runtime)[0] + runtime.workers.spool.on_disk(end)
+        left = backlog_of(runtime, end)
         log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay in "
                     "the backlog for the next start", name, service.config.shutdown_timeout_s,
                     left)  # fmt: skip

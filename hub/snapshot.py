@@ -69,6 +69,11 @@ def queued(runtime: ConsumerRuntime) -> tuple[int, float | None]:
     return len(runtime.queue) + sum(h.count for h in held), min(times, default=None)
 
 
+def backlog_of(runtime: ConsumerRuntime, log_end: int) -> int:
+    """Every message of this consumer not yet started: in memory, in hand, and on disk."""
+    return queued(runtime)[0] + runtime.workers.spool.on_disk(log_end)
+
+
 def consumer_snapshot(
     runtime: ConsumerRuntime, stats: Stats, now: float, stuck_after_s: float
 ) -> dict[str, Any]:
