@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 READY = "hub ready"
+PREFIX = os.environ.get("BENCH_HUB_PREFIX", "").split()  # e.g. "taskset -c 1": wraps the hub
 STATUS = re.compile(r"status endpoint listening on (http://\S+)")
 COUNTING = "bench.consumers:CountingConsumer"
 STALLED = "bench.consumers:StalledConsumer"
@@ -115,7 +116,10 @@ class Hub:
         env = {**os.environ, "PYTHONPATH": _pythonpath(self.hub_src)}
         with self.log_path.open("wb") as stderr:
             self._process = subprocess.Popen(
-                [*hub_command(), "--config", str(path), "run"], stderr=stderr, env=env, cwd=REPO
+                [*PREFIX, *hub_command(), "--config", str(path), "run"],
+                stderr=stderr,
+                env=env,
+                cwd=REPO,
             )
         self.rss = RssSampler(self._process.pid)
         self.rss.start()
