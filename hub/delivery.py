@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 class Outcome(NamedTuple):
     """What became of one message: ``kind`` is done, failed, dropped, halted or interrupted.
 
-    A NamedTuple, not a frozen dataclass: one is built per delivery, in a third of the time
-    (docs/benchmarks.md). So is `hub.worker.Busy`.
+    Built only off the hot path: a message done on its first attempt is reported in bulk
+    (`hub.report.Report`).
     """
 
     kind: str
@@ -68,12 +68,28 @@ class Delivery:
 
     def deliver(self, index: int, item: Item, busy: list[Any]) -> Outcome:
         """Attempt ``item`` until done, dropped, halted, dead-lettered or interrupted."""
-        message, start = item.message, time.monotonic()
+        return self._attempts(index, item, busy, time.monotonic(), None)
+
+    def recover(
+        self, index: int, item: Item, busy: list[Any], start: float, error: BaseException
+    ) -> Outcome:
+        """The worker's first ``consume()`` of ``item`` (started at ``start``) raised ``error``:
+        classify it, then retry as configured. Re-raises what must kill the thread."""
+        return self._attempts(index, item, busy, start, error)
+
+    def _attempts(
+        self, index: int, item: Item, busy: list[Any], start: float, first: BaseException | None
+    ) -> Outcome:
+        message = item.message
         attempt = self.deaths.get(item.seq, 0)
         kind, error, trace = "failed", "killed the worker thread", ""
         while attempt < self.config.max_attempts:
             attempt += 1
-            kind, error, trace, requested = self._attempt(item)
+            if first is not None:
+                kind, error, trace, requested = self._classify(item, first)
+                first = None
+            else:
+                kind, error, trace, requested = self._attempt(item)
             if kind not in ("retry", "error"):
                 break
             if attempt >= self.config.max_attempts:
@@ -92,25 +108,29 @@ class Delivery:
 
     def _attempt(self, item: Item) -> tuple[str, str, str, float | None]:
         """One consume() call: (kind, error, traceback, requested delay)."""
-        message = item.message
         try:
-            self.consume(message)
-        except Drop as exc:
+            self.consume(item.message)
+        except BaseException as exc:
+            return self._classify(item, exc)
+        return "done", "", "", None
+
+    def _classify(self, item: Item, exc: BaseException) -> tuple[str, str, str, float | None]:
+        """What ``consume()`` raising ``exc`` means; re-raises what must kill the thread."""
+        message = item.message
+        if isinstance(exc, Drop):
             log.info("consumer %s dropped %s (msg_id %s): %s", self.name, message.topic,
                      message.log_id, exc.reason)  # fmt: skip
             return "dropped", "", "", None
-        except Halt as exc:
+        if isinstance(exc, Halt):
             log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
                         message.log_id, exc.reason)  # fmt: skip
             return "halted", "", "", None
-        except Retry as exc:
+        if isinstance(exc, Retry):
             return "retry", f"Retry: {exc}", "", exc.delay
-        except Exception as exc:
-            return "error", repr(exc), traceback.format_exc(), None
-        except BaseException:
-            self.deaths[item.seq] += 1
-            raise
-        return "done", "", "", None
+        if isinstance(exc, Exception):
+            return "error", repr(exc), "".join(traceback.format_exception(exc)), None
+        self.deaths[item.seq] += 1
+        raise exc
 
     def _wait(self, index: int, message: Message, attempt: int, error: str,
               requested: float | None, busy: list[Any]) -> bool:  # fmt: skip
@@ -126,7 +146,7 @@ class Delivery:
             return not self.stopping.wait(delay)
         finally:
             self.retrying[index] = None
-            busy[index] = saved._replace(since=time.time()) if saved is not None else None
+            busy[index] = saved.restarted() if saved is not None else None
 
     def _dead_letter(self, message: Message, error: str, trace: str, attempts: int) -> None:
         log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "

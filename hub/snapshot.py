@@ -63,10 +63,9 @@ def queued(runtime: ConsumerRuntime) -> tuple[int, float | None]:
     enqueue time (``time.monotonic()``), None when nothing waits."""
     held = [h for h in runtime.workers.held if h is not None]
     times = [h.oldest_enqueued_at for h in held]
-    head = runtime.queue.oldest_enqueued_at
-    if head is not None:
-        times.append(head)
-    return len(runtime.queue) + sum(h.count for h in held), min(times, default=None)
+    times.append(runtime.queue.oldest_enqueued_at)
+    oldest = min((t for t in times if t is not None), default=None)
+    return len(runtime.queue) + sum(h.count for h in held), oldest
 
 
 def backlog_of(runtime: ConsumerRuntime, log_end: int) -> int:

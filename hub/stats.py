@@ -9,12 +9,15 @@ metrics sink that wants deltas keeps the last value it sent. Timings keep the la
 from __future__ import annotations
 
 import math
+import operator
+import time
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.delivery import Outcome
+from hub.report import Report
 
 WINDOW_SIZE = 4096
 WINDOW_S = 60.0
@@ -136,6 +139,30 @@ class Stats:
         stats.wait.add_many(now, [o.wait_s for o in timed])
         stats.duration.add_many(now, [o.duration_s for o in timed])
         stats.latency.add_many(now, [o.latency_s for o in timed if o.latency_s is not None])
+
+    def on_report(self, name: str, report: Report, now: float) -> None:
+        """A worker's report (via callFromThread): its done messages in bulk, then the rest.
+
+        Every message is counted; the timing windows get an evenly spaced sample of at most
+        ``SAMPLES_PER_BATCH`` done ones, plus the slowest duration, worked out here from the
+        two clock readings the worker kept per message (`hub.report`).
+        """
+        done = len(report.items)
+        if done:
+            stats = self.consumer(name)
+            stats.counters["done"] += done
+            starts, ends = report.starts, report.ends
+            step = -(-done // SAMPLES_PER_BATCH)  # ceil: at most SAMPLES_PER_BATCH
+            picked = range(0, done, step)
+            offset = time.time() - time.monotonic()  # monotonic -> wall clock
+            stats.wait.add_many(now, [starts[i] - report.items[i].enqueued_at for i in picked])
+            durations = [ends[i] - starts[i] for i in picked]
+            if step > 1:
+                durations.append(max(map(operator.sub, ends, starts)))
+            stats.duration.add_many(now, durations)
+            sent = [(i, report.items[i].message.timestamp) for i in picked]
+            stats.latency.add_many(now, [ends[i] + offset - t for i, t in sent if t is not None])
+        self.on_outcomes(name, report.outcomes, now)
 
     def tick(self, now: float, backlogs: dict[str, int]) -> None:
         """Record one history point (called once a second)."""

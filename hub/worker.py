@@ -18,11 +18,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from time import monotonic
 
 from hub.backlog import Spool
 from hub.delivery import Delivery, Outcome
 from hub.loader import LoadedConsumer
+from hub.report import Report
 from hub.workqueue import Item
 
 log = logging.getLogger(__name__)
@@ -30,29 +31,64 @@ log = logging.getLogger(__name__)
 REPORT_EVERY_S = 0.05
 REPORT_EVERY_N = 256
 
-__all__ = ["Busy", "ConsumerWorkers", "Outcome"]
+__all__ = ["Busy", "ConsumerWorkers", "Outcome", "Report"]
+
+
+class Replay(Exception):
+    """Internal: send a message that killed a worker thread before down the slow path."""
 
 
 class Held:
-    """Messages a thread has taken from the queue in its batch but not started yet.
+    """The messages of a worker thread's batch that it has not started yet.
 
-    Read-only by convention; a slotted class, not a frozen dataclass: one is built per message
-    of a batch, at a third of the cost (docs/benchmarks.md, "Hot path, round 2").
+    The worker sets ``position`` before each message (one attribute store); the reactor reads
+    ``count`` and ``oldest_enqueued_at`` for the backlog figures.
     """
 
-    __slots__ = ("count", "oldest_enqueued_at")
+    __slots__ = ("batch", "position")
 
-    def __init__(self, count: int, oldest_enqueued_at: float) -> None:
-        self.count = count
-        self.oldest_enqueued_at = oldest_enqueued_at  # time.monotonic()
+    def __init__(self, batch: list[Item]) -> None:
+        self.batch = batch
+        self.position = 0  # index of the first message not started
+
+    @property
+    def count(self) -> int:
+        return max(0, len(self.batch) - self.position)
+
+    @property
+    def oldest_enqueued_at(self) -> float | None:
+        """``time.monotonic()`` when the oldest held message was enqueued; None if none is."""
+        try:
+            return self.batch[self.position].enqueued_at
+        except IndexError:
+            return None
 
 
-class Busy(NamedTuple):
+class Busy:
     """What a worker thread is doing right now (read by the reactor for status)."""
 
-    since: float  # time.time()
-    msg_id: str
-    topic: str
+    __slots__ = ("item", "started")
+
+    def __init__(self, started: float, item: Item) -> None:
+        self.started = started  # time.monotonic()
+        self.item = item
+
+    @property
+    def since(self) -> float:
+        """When it started, as ``time.time()``."""
+        return time.time() - (time.monotonic() - self.started)
+
+    @property
+    def msg_id(self) -> str:
+        return self.item.message.log_id
+
+    def restarted(self) -> Busy:
+        """The same message, busy again from now (after a retry wait)."""
+        return Busy(time.monotonic(), self.item)
+
+    @property
+    def topic(self) -> str:
+        return self.item.message.topic
 
 
 class ConsumerWorkers:
@@ -63,7 +99,7 @@ class ConsumerWorkers:
         consumer: LoadedConsumer,
         spool: Spool,
         delivery: Delivery,
-        report: Callable[[str, list[Outcome]], None],
+        report: Callable[[str, Report], None],
         lifecycle: Callable[[str, str, BaseException | None], None],
         thread_factory: Callable[..., threading.Thread] = threading.Thread,
     ) -> None:
@@ -71,7 +107,7 @@ class ConsumerWorkers:
         self.spool = spool
         self.queue = spool.queue
         self.delivery = delivery
-        self.report = report  # (consumer name, outcomes), from a worker thread
+        self.report = report  # (consumer name, Report), from a worker thread
         self.lifecycle = lifecycle  # (name, "started"|"stopped"|"halted"|"died:<n>", error)
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
@@ -151,69 +187,97 @@ class ConsumerWorkers:
         self.lifecycle(self.name, "started", self._setup_error)
 
     def _loop(self, index: int) -> None:
-        pending: list[Outcome] = []
-        last_report = time.monotonic()
+        report = Report()
         while batch := self.spool.take(self._batch):
-            for position, item in enumerate(batch):
-                if self.delivery.stopping.is_set():  # aborted: the rest stays for next start
-                    self.held[index] = None
-                    self.queue.give_back(batch[position:])
-                    break
-                rest = len(batch) - position - 1
-                self.held[index] = Held(rest, batch[position + 1].enqueued_at) if rest else None
-                outcome = self._attempt(index, item, batch[position:], pending)
-                if outcome.kind in ("halted", "interrupted"):
-                    self._stop_early(index, outcome, batch[position:], pending)
-                    return
-                pending.append(outcome)
-                # checked per message, not per batch: a slow consumer's counts stay current
-                now = time.monotonic()
-                if (
-                    len(pending) >= REPORT_EVERY_N
-                    or now - last_report >= REPORT_EVERY_S
-                    or (not rest and not len(self.queue))
-                ):
-                    self._flush(pending)
-                    pending, last_report = [], now
-        self._flush(pending)
+            if (current := self._consume_batch(index, batch, report)) is None:
+                return
+            report = current
+            if not len(self.queue):  # idle next: counts go out now, not after the next batch
+                report = self._flush(report)
+        self._flush(report)
 
-    def _attempt(self, index: int, item: Item, rest: list[Item], pending: list[Outcome]) -> Outcome:
-        """Deliver one message; if a BaseException kills the thread, give back what it holds."""
+    def _consume_batch(self, index: int, batch: list[Item], report: Report) -> Report | None:
+        """Consume ``batch`` in order; the report to go on with, None once the thread must stop
+        (aborted or halted).
+
+        The hot path of the hub: per message two clock readings, the busy slot, ``consume()``
+        and three appends to the report (`hub.report`). Anything ``consume()`` raises goes to
+        `Delivery.recover` (retries, drops, dead letters, halt).
+        """
+        held = self.held[index] = Held(batch)
+        delivery = self.delivery
+        consume, deaths, stopping = delivery.consume, delivery.deaths, delivery.stopping
+        items, starts, ends = report.items, report.starts, report.ends
+        for position, item in enumerate(batch):
+            if stopping.is_set():  # aborted: the rest stays for the next start
+                self.held[index] = None
+                self.queue.give_back(batch[position:])
+                self._flush(report)
+                return None
+            held.position = position + 1
+            start = monotonic()
+            self.busy[index] = Busy(start, item)
+            try:
+                if deaths and item.seq in deaths:
+                    raise Replay  # it killed a thread before: the slow path counts attempts
+                consume(item.message)
+            except BaseException as exc:
+                outcome = self._recover(index, item, batch[position:], report, exc, start)
+                if outcome.kind in ("halted", "interrupted"):
+                    self._stop_early(index, outcome, batch[position:], report)
+                    return None
+                report.outcomes.append(outcome)
+                end = monotonic()
+            else:
+                end = monotonic()
+                items.append(item)
+                starts.append(start)
+                ends.append(end)
+            self.busy[index] = None
+            if len(items) >= REPORT_EVERY_N or end - report.opened >= REPORT_EVERY_S:
+                report = self._flush(report)
+                items, starts, ends = report.items, report.starts, report.ends
+        self.held[index] = None
+        return report
+
+    def _recover(
+        self, index: int, item: Item, rest: list[Item], report: Report, exc: BaseException,
+        start: float,
+    ) -> Outcome:  # fmt: skip
+        """The slow path; if the thread is to die, give back what it holds first."""
         try:
-            return self._consume(index, item)
-        except BaseException:  # the thread dies: hand back what it holds
+            if isinstance(exc, Replay):
+                return self.delivery.deliver(index, item, self.busy)
+            return self.delivery.recover(index, item, self.busy, start, exc)
+        except BaseException:  # the thread dies: hand back what it holds; _run names it
+            self._dying[index] = self.busy[index] or Busy(start, item)
+            self.busy[index] = None
             self.held[index] = None
-            self._flush(pending)
+            self._flush(report)
             self.queue.give_back(rest)
             raise
 
-    def _stop_early(
-        self, index: int, outcome: Outcome, rest: list[Item], pending: list[Outcome]
-    ) -> None:
+    def _stop_early(self, index: int, outcome: Outcome, rest: list[Item], report: Report) -> None:
         """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
+        self.busy[index] = None
         self.held[index] = None
         self.queue.give_back(rest)
-        self._flush(pending)
+        self._flush(report)
         if outcome.kind == "halted":
             self.queue.abort()
-            self.report(self.name, [outcome])
+            halted = Report()
+            halted.outcomes.append(outcome)
+            self.report(self.name, halted)
             self.lifecycle(self.name, "halted", None)
 
-    def _flush(self, pending: list[Outcome]) -> None:
-        if pending:
-            self.queue.finish(o.seq for o in pending)
-            self.report(self.name, pending)
-
-    def _consume(self, index: int, item: Item) -> Outcome:
-        message = item.message
-        busy = self.busy[index] = Busy(time.time(), message.log_id, message.topic)
-        try:
-            return self.delivery.deliver(index, item, self.busy)
-        except BaseException:  # the thread is about to die: _run names the message
-            self._dying[index] = busy
-            raise
-        finally:
-            self.busy[index] = None
+    def _flush(self, report: Report) -> Report:
+        """Hand ``report`` to the reactor (if it holds anything); a fresh one to go on with."""
+        if len(report):
+            self.queue.finish(report.seqs())
+            self.report(self.name, report)
+            return Report()
+        report.opened = monotonic()
+        return report
 
     def _exit(self) -> None:
         with self._alive_lock:

@@ -26,8 +26,12 @@ def test_messages_held_in_a_worker_batch_count_as_backlog() -> None:
     """Queued items plus those a thread took in its batch but has not started."""
     queue = WorkQueue("c", 100)
     queue.put_many([_item(20.0), _item(21.0)])
-    backlog, oldest = queued(_runtime(queue, [Held(5, 10.0), None]))
+    held = Held([_item(9.0), *[_item(10.0 + n) for n in range(5)]])
+    held.position = 1  # the first one is under way
+    backlog, oldest = queued(_runtime(queue, [held, None]))
     assert (backlog, oldest) == (7, 10.0)
+    held.position = 6  # the whole batch started: nothing held
+    assert queued(_runtime(queue, [held])) == (2, 20.0)
 
 
 def test_an_empty_consumer_has_no_backlog_and_no_oldest() -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+from hub.message import Message
+from hub.report import Report
 from hub.stats import Stats, TimingWindow
 from hub.worker import Outcome
+from hub.workqueue import Item
 
 
 def test_percentiles_cover_only_the_window() -> None:
@@ -55,3 +60,21 @@ def test_a_large_batch_is_counted_in_full_and_sampled_in_the_windows_keeping_its
     snap = stats.consumer_snapshot("c", 1.0)
     assert snap["done"] == 999 and snap["dropped"] == {"consumer": 1} and snap["retries"] == 999
     assert snap["duration_s"]["count"] <= 65 and snap["duration_s"]["max"] == 9.0
+
+
+def test_a_report_counts_every_done_message_and_samples_its_timings() -> None:
+    """1,000 done in one report: all counted; <= 65 samples; wait, max and latency are right."""
+    stats = Stats()
+    report = Report()
+    now = time.monotonic()
+    for seq in range(1000):
+        message = Message("t", {"msg": {}, "timestamp": time.time() - 2.0})
+        duration = 5.0 if seq == 501 else 0.001
+        report.add(Item(message, now - 1.0, seq), now, now + duration)
+    report.outcomes.append(Outcome("failed", 0.0, 0.0, None, 1000))
+    stats.on_report("c", report, now)
+    snap = stats.consumer_snapshot("c", now)
+    assert (snap["done"], snap["failed"]) == (1000, 1)
+    assert snap["duration_s"]["count"] <= 65 and snap["duration_s"]["max"] == 5.0
+    assert 0.99 < snap["queue_wait_s"]["p50"] < 1.01
+    assert 1.9 < snap["latency_s"]["p50"] < 2.2

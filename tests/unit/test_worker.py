@@ -80,7 +80,7 @@ def run(
         loaded,
         spool,
         Delivery("s", consumer.consume, retry, DEAD),  # type: ignore[arg-type]
-        lambda name, batch: outcomes.extend(batch),
+        lambda name, report: outcomes.extend(report.as_outcomes()),
         lambda name, event, error: events.append((event, error)),
         thread_factory=InlineThread,
     )
@@ -137,3 +137,12 @@ def test_a_thread_killed_by_consume_reports_died_and_gives_the_message_back() ->
     assert events[-1][0] == "died:0" and isinstance(events[-1][1], SystemExit)
     assert queue.first_unfinished() == 1
     assert [i.message.body for i in queue.drain_remaining()] == ["die", 2]
+
+
+def test_reports_sent_mid_batch_count_each_message_once(monkeypatch: Any) -> None:
+    """With a report every 2 messages, 7 messages give 7 outcomes, each once, in order."""
+    monkeypatch.setattr("hub.worker.REPORT_EVERY_N", 2)
+    _, queue, outcomes, _ = run([1, 2, "boom", 3, 4, "drop", 5])
+    assert [o.seq for o in outcomes] == list(range(7))
+    assert [o.kind for o in outcomes].count("done") == 5
+    assert queue.first_unfinished() is None
