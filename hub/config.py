@@ -58,7 +58,7 @@ class ZmqConfig:
     tcp_keepalive_idle_s: int = field(default=60, metadata={"check": positive()})
     tcp_keepalive_interval_s: int = field(default=10, metadata={"check": positive()})
     tcp_keepalive_count: int = field(default=6, metadata={"check": positive()})
-    batch_size: int = field(default=1_000, metadata={"check": positive()})
+    batch_size: int = field(default=250, metadata={"check": positive()})
 
 
 @dataclass(frozen=True)

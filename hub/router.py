@@ -88,20 +88,23 @@ class Router:
         received_at = time.time()
         enqueued_at = time.monotonic()
         self.stats.on_received(len(batch))
-        pending: dict[Route, list[Item]] = {}
+        pending: dict[Route, list[Item]] = {route: [] for route in self.routes.values()}
         entries: list[tuple[float, str, bytes, bytes]] = []
         decoded: list[Message] = []
         seq = self.store.next_seq
         unmatched = 0
+        cache, limit = self._cache, self.max_message_bytes
         for frames in batch:
             try:
-                message = decode(frames, self.max_message_bytes, received_at)
+                message = decode(frames, limit, received_at)
             except DecodeError as error:
                 self.stats.on_decode_error(error.cause)
                 self.bad_input.report(error, frames)
                 continue
             decoded.append(message)
-            routes = self.match(message.topic)
+            routes = cache.get(message.topic)
+            if routes is None:
+                routes = self.match(message.topic)
             if not routes:
                 unmatched += 1
                 continue
@@ -109,7 +112,7 @@ class Router:
             item = Item(message, enqueued_at, seq)
             seq += 1
             for route in routes:
-                pending.setdefault(route, []).append(item)
+                pending[route].append(item)
         if unmatched:
             self.stats.on_unmatched(unmatched)
         if self.gaps is not None:
@@ -131,8 +134,9 @@ class Router:
     ) -> None:
         end = self.store.append(entries)
         for route, items in pending.items():
-            self.stats.on_enqueued(route.name, len(items))
-            route.spool.offer(items, end)
+            if items:
+                self.stats.on_enqueued(route.name, len(items))
+                route.spool.offer(items, end)
         if self.store.disk_bytes >= self.max_disk_bytes and self.paused_since is None:
             self.paused_since = self.clock()
             self.stats.hub["disk_full_pauses"] += 1
