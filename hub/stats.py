@@ -22,6 +22,7 @@ from hub.report import Report
 WINDOW_SIZE = 4096
 WINDOW_S = 60.0
 SAMPLES_PER_BATCH = 64  # timing samples kept per reported batch (see on_outcomes)
+SAMPLE_EVERY = 8  # of a report of more than this many done messages, at most one in this many
 HISTORY = 600  # one sample a tick (1 s): ten minutes of rates and backlog
 
 
@@ -143,21 +144,23 @@ class Stats:
     def on_report(self, name: str, report: Report, now: float) -> None:
         """A worker's report (via callFromThread): its done messages in bulk, then the rest.
 
-        Every message is counted; the timing windows get an evenly spaced sample of at most
-        ``SAMPLES_PER_BATCH`` done ones, plus the slowest duration, worked out here from the
-        two clock readings the worker kept per message (`hub.report`).
+        Every message is counted; the timing windows get every done one of a small report, of
+        a larger one an evenly spaced sample (one in ``SAMPLE_EVERY`` or fewer, at most
+        ``SAMPLES_PER_BATCH``) plus the slowest duration, worked out here from the two clock
+        readings the worker kept per message (`hub.report`). Busy consumers send many small
+        reports: sampling them all cost more than the messages' own delivery.
         """
         done = len(report.items)
         if done:
             stats = self.consumer(name)
             stats.counters["done"] += done
             starts, ends = report.starts, report.ends
-            step = -(-done // SAMPLES_PER_BATCH)  # ceil: at most SAMPLES_PER_BATCH
-            picked = range(0, done, step)
+            step = max(SAMPLE_EVERY, -(-done // SAMPLES_PER_BATCH))
+            picked = range(0, done, step) if done > SAMPLE_EVERY else range(done)
             offset = time.time() - time.monotonic()  # monotonic -> wall clock
             stats.wait.add_many(now, [starts[i] - report.items[i].enqueued_at for i in picked])
             durations = [ends[i] - starts[i] for i in picked]
-            if step > 1:
+            if len(picked) < done:
                 durations.append(max(map(operator.sub, ends, starts)))
             stats.duration.add_many(now, durations)
             sent = [(i, report.items[i].message.timestamp) for i in picked]

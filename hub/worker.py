@@ -118,7 +118,7 @@ class ConsumerWorkers:
         self._setup_error: BaseException | None = None
         self._alive = 0
         self._alive_lock = threading.Lock()
-        self._batch = 64 if consumer.config.threads == 1 else 1
+        self._batch = 256 if consumer.config.threads == 1 else 1
 
     @property
     def name(self) -> str:

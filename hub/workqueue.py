@@ -18,6 +18,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import islice
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from hub.message import Message
@@ -29,6 +31,10 @@ class Item(NamedTuple):
     message: Message
     enqueued_at: float
     seq: int = -1  # position in the shared log (`hub.store`)
+
+
+SIZE = attrgetter("message.size")
+SEQ = attrgetter("seq")
 
 
 class WorkQueue:
@@ -81,7 +87,7 @@ class WorkQueue:
     def put_many(self, items: Iterable[Item]) -> bool:
         """Append ``items``; return True when the queue is now at or over its bound."""
         items = list(items)
-        size = sum(item.message.size for item in items)
+        size = sum(map(SIZE, items))
         with self._cond:
             self._items.extend(items)
             self.bytes += size
@@ -99,9 +105,10 @@ class WorkQueue:
             if self._aborted or not self._items:
                 return []
             count = min(limit, len(self._items))
-            batch = [self._items.popleft() for _ in range(count)]
-            self.bytes -= sum(item.message.size for item in batch)
-            self._outstanding.extend(item.seq for item in batch)
+            popleft = self._items.popleft
+            batch = [popleft() for _ in range(count)]
+            self.bytes -= sum(map(SIZE, batch))
+            self._outstanding.extend(map(SEQ, batch))
             if self._items:
                 self._cond.notify()  # let a sibling worker take the next batch
             room = self._signalled_full and len(self._items) <= self.low_mark
@@ -119,12 +126,17 @@ class WorkQueue:
             returned = {item.seq for item in items}
             self._outstanding = deque(s for s in self._outstanding if s not in returned)
 
-    def finish(self, seqs: Iterable[int]) -> None:
+    def finish(self, seqs: list[int]) -> None:
         """Mark handed-out seqs as finished (done, dropped or dead-lettered)."""
         with self._cond:
+            outstanding = self._outstanding
+            if not self._done and seqs == list(islice(outstanding, len(seqs))):
+                for _ in seqs:  # the usual case: the oldest ones, in order
+                    outstanding.popleft()
+                return
             self._done.update(seqs)
-            while self._outstanding and self._outstanding[0] in self._done:
-                self._done.discard(self._outstanding.popleft())
+            while outstanding and outstanding[0] in self._done:
+                self._done.discard(outstanding.popleft())
 
     def first_unfinished(self) -> int | None:
         """The lowest seq not finished (handed out or queued), None when there is none."""
