@@ -5,11 +5,15 @@ Threads: ``offer``, ``resume``, ``commit_point`` and ``snapshot`` run on the rea
 between *live* (the router puts new items straight into the window) and *spilled* (new items stay
 on disk; workers read them back in order) atomic with respect to both.
 
-Every message is in the log before it is offered, so spilling costs the reactor nothing: it just
-stops appending to the window. A worker that finds the window low while spilled reads the next
-records from disk (``disk_from`` up to ``offered_end``, the end of the last batch offered here),
-decodes them and keeps the ones for this consumer; when it reaches ``offered_end`` the spool is
-live again. Records past ``offered_end`` that were never offered did not match this consumer.
+A live window gets a batch just before the reactor writes it to the log (``offer_live``), so
+workers start on it at once; a spilled spool gets it only after the write (``offer``): its
+workers read records back, and must never read one not yet written. Spilling costs the reactor
+nothing: it just stops appending to the window.
+
+A worker that finds the window low while spilled reads the next records from disk
+(``disk_from`` up to ``offered_end``, the end of the last batch offered here), decodes them and
+keeps the ones for this consumer; when it reaches ``offered_end`` the spool is live again.
+Records past ``offered_end`` that were never offered did not match this consumer.
 """
 
 from __future__ import annotations
@@ -66,6 +70,16 @@ class Spool:
         if self.spilled:
             log.info("consumer %s: resuming from seq %d (%d record(s) to read back)",
                      self.name, cursor, end - cursor)  # fmt: skip
+
+    def offer_live(self, items: list[Item], end: int) -> bool:
+        """Window ``items`` if the spool is live and has room (they may not be on disk yet: a
+        live spool never reads the log); False, doing nothing, otherwise."""
+        with self.lock:
+            if self.spilled or self.queue.is_full:
+                return False
+            self.offered_end = end
+            self.queue.put_many(items)
+            return True
 
     def offer(self, items: list[Item], end: int) -> None:
         """New items (already in the log, seqs below ``end``): window them or leave on disk."""

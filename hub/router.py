@@ -1,5 +1,9 @@
-"""The enqueuer: decode each message once, write the batch to the durable log, and offer it to
-every matching consumer's spool; pause input only when the log's disk budget is exhausted.
+"""The enqueuer: decode each message once, offer it to every matching consumer's spool, write
+the batch to the durable log; pause input only when the log's disk budget is exhausted.
+
+Order matters for latency: a consumer whose window is live gets the batch *before* the log write
+(its worker starts while the reactor writes), a spilled one only after it (its worker reads the
+log back, so the records must be there first). See `hub.backlog`.
 
 Runs on the reactor thread (``on_batch`` is called by `hub.zmq_input.ZmqInput`; ``check_room``
 by the service's tick). The topic -> consumers decision is cached per topic, so routing costs one
@@ -113,11 +117,11 @@ class Router:
             seq += 1
             for route in routes:
                 pending[route].append(item)
+        self._offer(pending, entries)
         if unmatched:
             self.stats.on_unmatched(unmatched)
-        if self.gaps is not None:
+        if self.gaps is not None:  # bookkeeping: after the workers have their messages
             self.gaps.observe(decoded)
-        self._offer(pending, entries)
 
     def inject(self, name: str, frames: list[bytes], received_at: float) -> bool:
         """Append one message for consumer ``name`` only (a replayed dead letter)."""
@@ -132,11 +136,18 @@ class Router:
     def _offer(
         self, pending: dict[Route, list[Item]], entries: list[tuple[float, str, bytes, bytes]]
     ) -> None:
-        end = self.store.append(entries)
+        end = self.store.next_seq + len(entries)
+        later = [
+            (r, items)
+            for r, items in pending.items()
+            if items and not r.spool.offer_live(items, end)
+        ]
+        self.store.append(entries)  # a worker may already be consuming while this writes
+        for route, items in later:
+            route.spool.offer(items, end)
         for route, items in pending.items():
             if items:
                 self.stats.on_enqueued(route.name, len(items))
-                route.spool.offer(items, end)
         if self.store.disk_bytes >= self.max_disk_bytes and self.paused_since is None:
             self.paused_since = self.clock()
             self.stats.hub["disk_full_pauses"] += 1

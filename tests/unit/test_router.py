@@ -138,3 +138,24 @@ def test_topic_decisions_are_cached_and_reset_on_new_routes(tmp: Path) -> None:
     assert h.router.match("x.y") is first
     h.router.set_routes({})
     assert h.router.match("x.y") == ()
+
+
+def test_a_live_window_gets_its_batch_before_the_log_write_a_full_one_only_after(
+    tmp: Path,
+) -> None:
+    """Latency without risk: the live window is filled before the write; the full one spills
+    after it, so its workers never read back a record not yet written."""
+    h = Harness({"live": (100, ["*"]), "full": (1, ["*"])}, tmp)
+    h.router.on_batch([frames("x", 0)])  # "full" is now at its bound
+    at_write: list[tuple[int, bool, int]] = []
+    append = h.store.append
+
+    def spy(entries: list) -> int:
+        at_write.append((len(h.queues["live"]), h.spools["full"].spilled, h.store.next_seq))
+        return append(entries)
+
+    h.store.append = spy  # type: ignore[method-assign]
+    h.router.on_batch([frames("x", 1), frames("x", 2)])
+    assert at_write == [(3, False, 1)]
+    full = h.spools["full"]
+    assert full.spilled and (full.disk_from, full.offered_end) == (1, 3)
