@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
@@ -94,7 +93,7 @@ class GapTracker:
         self.stats = stats
         self.subscriptions = subscriptions  # the upstream prefixes in force (reactor-owned)
         self.limit = limit
-        self.last: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self.last: dict[tuple[str, str, str], int] = {}  # insertion order: oldest first
         self.log_limit = LogLimit()
         self._prefixes: dict[str, str | None] = {}  # topic -> its prefix, None if untracked
         self._seen: Set[str] | None = None
@@ -134,7 +133,7 @@ class GapTracker:
             last[key] = i
             if before is None:
                 if len(last) > self.limit:
-                    last.popitem(last=False)
+                    del last[next(iter(last))]  # forget the oldest identity
             elif i != before + 1:
                 self._out_of_order(message, key, before, i)
 

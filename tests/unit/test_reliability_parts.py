@@ -58,6 +58,16 @@ def test_gaps_are_counted_per_identity_and_restarts_reset() -> None:
     assert stats.hub["upstream_gaps"] == 2 and stats.hub["upstream_restarts"] == 1
 
 
+def test_the_gap_tracker_forgets_its_oldest_identity_beyond_its_limit() -> None:
+    """At most ``limit`` identities are kept; the oldest goes first and starts afresh."""
+    stats = Stats()
+    gaps = GapTracker(stats, limit=2)
+    gaps.observe([msg(1, user="a"), msg(1, user="b"), msg(1, user="c")])
+    assert [key[0] for key in gaps.last] == ["b", "c"]
+    gaps.observe([msg(9, user="a"), msg(2, user="c")])  # "a" was forgotten: no gap
+    assert stats.hub["upstream_gaps"] == 0 and [key[0] for key in gaps.last] == ["c", "a"]
+
+
 def test_gaps_are_not_counted_for_partly_subscribed_publishers() -> None:
     """A hub that subscribes to part of an app's topics skips its numbers by design: no gap."""
     stats = Stats()
