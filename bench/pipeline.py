@@ -91,6 +91,8 @@ def run(consumers: int, count: int, reactor: Any = default_reactor) -> tuple[flo
 
     service.start().addCallbacks(ready, lambda f: (f.printTraceback(), reactor.stop()))
     reactor.run()
+    if not result:
+        raise RuntimeError("the hub did not start (traceback above)")
     return result[0] / count * 1e6, result[1] / count * 1e6, int(result[2])
 
 

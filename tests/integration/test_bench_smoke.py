@@ -31,3 +31,19 @@ def test_bench_runs_every_scenario_and_counts_every_message() -> None:
     for section in ("### throughput", "### latency", "### isolation", "### memory"):
         assert section in done.stdout, done.stdout
     assert "| 1 consumer |" in done.stdout
+
+
+@pytest.mark.integration
+def test_bench_pipeline_delivers_every_message_to_every_consumer() -> None:
+    """`python -m bench.pipeline` ends only once each of 3 consumers has every message."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.pipeline", "--consumers", "3", "--messages", "3000"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("3 consumer(s), 3,000 messages: "), done.stdout
+    assert "µs CPU" in done.stdout and "0 read back from disk" in done.stdout
