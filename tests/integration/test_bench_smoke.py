@@ -16,17 +16,22 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = ["--messages", "300", "--latency-messages", "100", "--backlog", "500"]
 
 
-@pytest.mark.integration
-def test_bench_runs_every_scenario_and_counts_every_message() -> None:
-    """`python -m bench` with tiny counts completes every scenario with zero loss (exit 0)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", *TINY],
+def run_module(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m <args>`` in the repo, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=100,
+        timeout=timeout,
         check=False,
     )
+
+
+@pytest.mark.integration
+def test_bench_runs_every_scenario_and_counts_every_message() -> None:
+    """`python -m bench` with tiny counts completes every scenario with zero loss (exit 0)."""
+    done = run_module(["bench", *TINY], timeout=100)
     assert done.returncode == 0, done.stdout + done.stderr
     for section in ("### throughput", "### latency", "### isolation", "### memory"):
         assert section in done.stdout, done.stdout
@@ -36,14 +41,7 @@ def test_bench_runs_every_scenario_and_counts_every_message() -> None:
 @pytest.mark.integration
 def test_bench_pipeline_delivers_every_message_to_every_consumer() -> None:
     """`python -m bench.pipeline` ends only once each of 3 consumers has every message."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline", "--consumers", "3", "--messages", "3000"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_module(["bench.pipeline", "--consumers", "3", "--messages", "3000"], timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("3 consumer(s), 3,000 messages: "), done.stdout
     assert "µs CPU" in done.stdout and "0 read back from disk" in done.stdout
