@@ -1,8 +1,9 @@
 """What a worker thread hands back to the reactor: the messages it finished since its last report.
 
-Built on one consumer worker thread (``add``, ``add_outcome``), then handed whole to the reactor
-thread through ``reactor.callFromThread`` and never touched by the worker again (it starts a
-new one). Read on the reactor by `hub.stats.Stats.on_report`.
+Built on one consumer worker thread (`hub.worker` appends to its lists directly; ``add`` is the
+same for callers off the hot path), then handed whole to the reactor thread through
+``reactor.callFromThread`` and never touched by the worker again (it starts a new one). Read on
+the reactor by `hub.stats.Stats.on_report`.
 
 The common case (``consume()`` returned on the first attempt) costs the worker three list
 appends: the item and two ``time.monotonic()`` readings. Queue wait, duration and end-to-end
