@@ -5,47 +5,32 @@ Threads: ``SegmentLog.open``/``append``/``release``/``close`` run on the reactor
 records below the sequence number the reactor published; the ``interval`` fsync policy runs on
 its own ``store:fsync`` thread (see `hub.fsync`).
 
-Layout: ``<dir>/<first seq, 20 digits>.seg``. A record is a 16-byte header ``<IIQ`` (payload
-length, CRC-32 of payload, seq) followed by the payload: ``<dH`` received_at and target length,
-target (a consumer name for replayed dead letters, else empty), ``<I`` topic length, topic, then
-the envelope bytes exactly as received. A torn or corrupt tail (a crash mid-write) is truncated
-away on open; everything before it is kept.
+Layout: ``<dir>/<first seq, 20 digits>.seg``, each a sequence of records (`hub.records`). A
+torn or corrupt tail (a crash mid-write) is truncated away on open; everything before it is
+kept. A write the disk refuses part-way is cut off again at once (``_write_all``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 from hub.errors import HubError
 from hub.fsync import Syncer
+from hub.records import HEADER, Record, decode_payload, encode_record, scan
 
 log = logging.getLogger(__name__)
 
-HEADER = struct.Struct("<IIQ")
-META = struct.Struct("<dH")
-TOPIC_LEN = struct.Struct("<I")
 SUFFIX = ".seg"
 
 
 class StoreError(HubError):
     """The log directory cannot be used (unreadable, not writable, corrupt beyond repair)."""
-
-
-class Record(NamedTuple):
-    """One message as stored: its seq, when it arrived, who it is for, and its two frames."""
-
-    seq: int
-    received_at: float
-    target: str
-    topic: bytes
-    envelope: bytes
 
 
 @dataclass(frozen=True)
@@ -54,41 +39,6 @@ class Segment:
 
     first: int
     path: Path
-
-
-def encode_record(seq: int, received_at: float, target: str, topic: bytes, env: bytes) -> bytes:
-    """The bytes of one record (header + payload)."""
-    name = target.encode("utf-8")
-    payload = b"".join(
-        (META.pack(received_at, len(name)), name, TOPIC_LEN.pack(len(topic)), topic, env)
-    )
-    return HEADER.pack(len(payload), zlib.crc32(payload), seq) + payload
-
-
-def decode_payload(seq: int, payload: bytes) -> Record:
-    """The `Record` behind a checked payload."""
-    received_at, name_len = META.unpack_from(payload, 0)
-    at = META.size
-    target = payload[at : at + name_len].decode("utf-8")
-    at += name_len
-    (topic_len,) = TOPIC_LEN.unpack_from(payload, at)
-    at += TOPIC_LEN.size
-    return Record(seq, received_at, target, payload[at : at + topic_len], payload[at + topic_len :])
-
-
-def scan(path: Path) -> tuple[int, int | None]:
-    """(offset just past the last whole, valid record; its seq or None) of one segment."""
-    good, last = 0, None
-    with path.open("rb") as f:
-        while True:
-            head = f.read(HEADER.size)
-            if len(head) < HEADER.size:
-                return good, last
-            size, crc, seq = HEADER.unpack(head)
-            payload = f.read(size)
-            if len(payload) < size or zlib.crc32(payload) != crc:
-                return good, last
-            good, last = good + HEADER.size + size, seq
 
 
 def list_segments(directory: Path) -> list[Segment]:
@@ -175,7 +125,7 @@ class SegmentLog:
         if not chunks:
             return seq
         data = b"".join(chunks)
-        os.write(self._fd, data)
+        self._write_all(data)
         self.writes += 1
         if self.fsync == "always":
             os.fsync(self._fd)
@@ -187,6 +137,29 @@ class SegmentLog:
         if self._size >= self.segment_bytes:
             self._new_segment()
         return seq
+
+    def _write_all(self, data: bytes) -> None:
+        """Write ``data`` at the end of the segment, whole or not at all.
+
+        A full or failing disk can write part of it (a short write) before refusing the rest:
+        what was written is cut off again, so the segment never holds a partial record and the
+        same batch can be appended again later. Raises `StoreError`.
+        """
+        view, done = memoryview(data), 0
+        try:
+            while done < len(data):
+                done += os.write(self._fd, view[done:])
+        except OSError as exc:
+            if done:
+                try:
+                    os.ftruncate(self._fd, self._size)
+                except OSError as undo:
+                    log.critical("store: cannot cut a partial write of %d byte(s) off %s: %s",
+                                 done, self.segments[-1].path, undo)  # fmt: skip
+                    raise StoreError(f"the log is torn at offset {self._size}: {undo}") from exc
+            raise StoreError(
+                f"cannot write {len(data)} bytes to {self.segments[-1].path}: {exc}"
+            ) from exc
 
     def release(self, before_seq: int) -> int:
         """Delete whole segments holding only seqs below ``before_seq``; return bytes freed."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from hub.cursors import CursorFile
-from hub.store import HEADER, SegmentLog, list_segments
+from hub.records import HEADER
+from hub.store import SegmentLog, StoreError, list_segments
 
 
 def entries(count: int, start: int = 0, target: str = "") -> list[tuple[float, str, bytes, bytes]]:
@@ -124,3 +125,28 @@ def test_cursor_file_commits_atomically_and_only_on_change(tmp_path: Path) -> No
     assert cursors.commit({"a": 3, "b": 9}) is False
     assert CursorFile(tmp_path / "cursors.json", fsync=False).load() == {"a": 3, "b": 9}
     assert sorted(os.listdir(tmp_path)) == ["cursors.json"]
+
+
+def test_a_write_refused_part_way_leaves_no_partial_record_and_can_be_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short write then ENOSPC: StoreError, the segment cut back, the batch appendable again."""
+    store = opened(tmp_path)
+    store.append(entries(2))
+    size = store.segments[-1].path.stat().st_size
+    real_write, calls = os.write, []
+
+    def full_disk(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data[:10]))  # a short write ...
+        raise OSError(28, "No space left on device")  # ... then the disk refuses the rest
+
+    monkeypatch.setattr("hub.store.os.write", full_disk)
+    with pytest.raises(StoreError, match="No space left"):
+        store.append(entries(3, 2))
+    assert store.segments[-1].path.stat().st_size == size and store.next_seq == 2
+    monkeypatch.setattr("hub.store.os.write", real_write)
+    assert store.append(entries(3, 2)) == 5
+    records = store.reader().read(0, store.next_seq, 100)
+    assert [r.seq for r in records] == [0, 1, 2, 3, 4] and records[4].topic == b"t.4"
