@@ -57,6 +57,8 @@ HUB_METRICS: tuple[MetricDef, ...] = (
               "input_pauses", "input_pauses"),
     MetricDef("upstream_gaps", COUNTER, "messages", "Messages known lost upstream",
               "upstream_gaps", "upstream_gaps"),
+    MetricDef("log_write_errors", COUNTER, "writes", "Batches the durable log refused to write",
+              "log_write_errors", "log_write_errors"),
     MetricDef("backlog", GAUGE, "messages", "Messages queued, all consumers",
               "backlog", "backlog"),
     MetricDef("input_connected", FLAG, "bool", "1 while an upstream is connected",

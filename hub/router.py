@@ -25,7 +25,7 @@ from hub.errors import DecodeError
 from hub.gaps import GapTracker
 from hub.message import Message
 from hub.stats import Stats
-from hub.store import SegmentLog
+from hub.store import SegmentLog, StoreError
 from hub.topics import TopicMatcher
 from hub.workqueue import Item
 from hub.zmq_input import Batch
@@ -33,6 +33,15 @@ from hub.zmq_input import Batch
 log = logging.getLogger(__name__)
 
 CACHE_LIMIT = 50_000  # distinct topics remembered before the cache starts over
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """An input batch on its way to the log: its records, and the spools that get it after."""
+
+    entries: list[tuple[float, str, bytes, bytes]]
+    spilled: list[tuple[Route, list[Item]]]  # spools that read it back: offered once written
+    end: int  # the log's next seq once it is written
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +79,7 @@ class Router:
         self.resume_input = resume_input
         self.routes: dict[str, Route] = {}
         self.paused_since: float | None = None
+        self.unwritten: Unwritten | None = None  # a batch the log refused, retried each tick
         self._cache: dict[str, tuple[Route, ...]] = {}
 
     def set_routes(self, routes: dict[str, Route]) -> None:
@@ -126,7 +136,7 @@ class Router:
     def inject(self, name: str, frames: list[bytes], received_at: float) -> bool:
         """Append one message for consumer ``name`` only (a replayed dead letter)."""
         route = self.routes.get(name)
-        if route is None:
+        if route is None or self.unwritten is not None:
             return False
         message = decode(frames, 1 << 62, received_at)
         item = Item(message, time.monotonic(), self.store.next_seq)
@@ -142,22 +152,58 @@ class Router:
             for r, items in pending.items()
             if items and not r.spool.offer_live(items, end)
         ]
-        self.store.append(entries)  # a worker may already be consuming while this writes
-        for route, items in later:
-            route.spool.offer(items, end)
+        self._write(Unwritten(entries, later, end))
         for route, items in pending.items():
             if items:
                 self.stats.on_enqueued(route.name, len(items))
         if self.store.disk_bytes >= self.max_disk_bytes and self.paused_since is None:
-            self.paused_since = self.clock()
             self.stats.hub["disk_full_pauses"] += 1
-            self.pause_input()
+            self._pause()
             log.error("input paused: the log holds %d bytes, its budget is %d; waiting for "
                       "consumers to catch up", self.store.disk_bytes,
                       self.max_disk_bytes)  # fmt: skip
 
+    def _write(self, batch: Unwritten) -> bool:
+        """Append ``batch`` to the log, then offer it to the spilled spools. If the disk
+        refuses it, keep it, pause input and say so; True once written."""
+        try:
+            self.store.append(batch.entries)  # a live window may already be consuming it
+        except StoreError as error:
+            self.stats.hub["log_write_errors"] += 1
+            if self.unwritten is None:
+                log.error("input paused: cannot write %d message(s) to the log: %s; retrying "
+                          "every second", len(batch.entries), error)  # fmt: skip
+            self.unwritten = batch
+            self._pause()
+            return False
+        if self.unwritten is not None:
+            log.info("the log is writable again: %d message(s) written", len(batch.entries))
+            self.unwritten = None
+        for route, items in batch.spilled:
+            route.spool.offer(items, batch.end)
+        return True
+
+    def _pause(self) -> None:
+        if self.paused_since is None:
+            self.paused_since = self.clock()
+            self.pause_input()
+
+    def close(self) -> None:
+        """Shutdown: one last try at a batch the log refused; what still cannot be written is
+        lost for the spilled consumers it was for: counted as dropped and logged."""
+        batch = self.unwritten
+        if batch is None or self._write(batch):
+            return
+        for route, items in batch.spilled:
+            self.stats.on_dropped(route.name, "log_write", len(items))
+            log.error("consumer %s: %d message(s) lost: the log could not be written and the "
+                      "hub is stopping", route.name, len(items))  # fmt: skip
+
     def check_room(self) -> None:
-        """Resume input once the log is back under 90% of its disk budget."""
+        """Retry a batch the log refused; resume input once it is written and the log is back
+        under 90% of its disk budget."""
+        if self.unwritten is not None and not self._write(self.unwritten):
+            return
         if self.paused_since is None:
             return
         if self.store.disk_bytes > self.max_disk_bytes * 0.9:

@@ -51,8 +51,7 @@ from hub.zmq_input import ZmqInput
 
 log = logging.getLogger(__name__)
 
-# The default (700, 10, 10) rescans the queued messages over and over, and so does any
-# first-generation threshold a window of young messages can reach (docs/benchmarks.md, round 3).
+# (700, 10, 10), or any threshold a window of young messages reaches, rescans it: see design.md
 GC_THRESHOLDS = (100_000, 20, 100)
 
 
@@ -196,9 +195,7 @@ class HubService:
 
     def _on_report(self, name: str, report: Report) -> None:
         self.stats.on_report(name, report, time.monotonic())
-        failed = sum(1 for o in report.outcomes if o.kind == "failed")
-        if failed:
-            self.upkeep.dead_letter_counts[name] += failed
+        self.upkeep.on_outcomes(name, report.outcomes)
 
     def _lifecycle_of(self, queue: WorkQueue) -> Callable[[str, str, BaseException | None], None]:
         def lifecycle(name: str, event: str, error: BaseException | None) -> None:
@@ -265,6 +262,7 @@ class HubService:
             deadline.cancel()
         if self.ticker.running:
             self.ticker.stop()
+        self.router.close()  # a batch the log refused: a last try, else counted as lost
         self.statsd.stop()  # one last flush: the final counts
         self.upkeep.stop()
         self.durable.close()
@@ -298,6 +296,4 @@ class HubService:
 
 def _first_failure(failure: Any) -> Any:
     """gatherResults wraps errors in FirstError; hand on the original one."""
-    if failure.check(defer.FirstError):
-        return failure.value.subFailure
-    return failure
+    return failure.value.subFailure if failure.check(defer.FirstError) else failure

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.task import LoopingCall
 
+from hub.delivery import Outcome
 from hub.errors import DecodeError
 
 if TYPE_CHECKING:
@@ -44,8 +45,21 @@ class Upkeep:
         if self.committer.running:
             self.committer.stop()
 
+    def on_outcomes(self, name: str, outcomes: list[Outcome]) -> None:
+        """Count the messages a worker report says were dead-lettered."""
+        failed = sum(1 for o in outcomes if o.kind == "failed")
+        if failed:
+            self.dead_letter_counts[name] += failed
+
     def commit(self) -> None:
-        self.service.durable.commit()
+        """Commit the cursors; a failure (a full disk) is logged and counted, and the next
+        interval tries again (an exception would stop the LoopingCall for good)."""
+        try:
+            self.service.durable.commit()
+        except OSError as exc:
+            self.service.stats.hub["cursor_commit_errors"] += 1
+            log.error("cannot commit the cursors: %s; trying again in %.0f s", exc,
+                      self.service.config.backlog.commit_interval_s)  # fmt: skip
 
     def tick(self) -> None:
         self.service.router.check_room()
@@ -80,11 +94,14 @@ class Upkeep:
             if name not in router.routes:
                 continue  # kept until that consumer runs again
             try:
-                router.inject(name, [topic.encode("utf-8"), bytes(envelope)], time.time())
+                injected = router.inject(name, [topic.encode("utf-8"), bytes(envelope)],
+                                         time.time())  # fmt: skip
             except DecodeError as exc:
                 log.error("consumer %s: dead letter %d on %s (msg_id %s) cannot be replayed: %s",
                           name, row_id, topic, msg_id or "-", exc)  # fmt: skip
                 continue
+            if not injected:
+                return  # the log cannot be written just now: kept for a later tick
             store.mark_replayed(row_id)
             self.dead_letter_counts[name] -= 1
             log.info("consumer %s: replaying dead letter %d on %s (msg_id %s)", name, row_id,
@@ -96,7 +113,8 @@ class Upkeep:
         service = self.service
         hub.update(service.durable.hub_snapshot())
         hub["upstream_restarts"] = service.stats.hub["upstream_restarts"]
-        hub["disk_full_pauses"] = service.stats.hub["disk_full_pauses"]
+        for key in ("disk_full_pauses", "log_write_errors", "cursor_commit_errors"):
+            hub[key] = service.stats.hub[key]
         for name, doc in consumers.items():
             rt = service.consumers[name]
             doc.update(service.durable.snapshot(name))
@@ -112,8 +130,11 @@ class Upkeep:
 
     def not_ready(self) -> list[str]:
         """Reasons for /ready beyond the service's own."""
-        return [
+        reasons = [
             f"consumer {name} is in a worker crash loop"
             for name in self.service.consumers
             if self.service.supervisor.crash_loop.get(name)
         ]
+        if self.service.router.unwritten is not None:
+            reasons.append("the durable log cannot be written (input paused)")
+        return reasons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -48,6 +49,11 @@ class Harness:
         self.router.set_routes(
             {n: Route(n, TopicMatcher(t), self.spools[n]) for n, (_, t) in bounds.items()}
         )
+
+
+def full_disk(fd: int, data: bytes) -> int:
+    """Stands in for ``os.write`` on a full disk."""
+    raise OSError(28, "No space left on device")
 
 
 @pytest.fixture
@@ -159,3 +165,40 @@ def test_a_live_window_gets_its_batch_before_the_log_write_a_full_one_only_after
     assert at_write == [(3, False, 1)]
     full = h.spools["full"]
     assert full.spilled and (full.disk_from, full.offered_end) == (1, 3)
+
+
+def test_a_batch_the_disk_refuses_pauses_input_and_is_written_once_it_can_be(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC: counted, input paused, the spilled consumer waits, replays wait; on the retry
+    that succeeds the spilled consumer reads every message back and input resumes."""
+    h = Harness({"live": (100, ["*"]), "full": (1, ["*"])}, tmp)
+    h.router.on_batch([frames("x", 0)])  # "full" is now at its bound
+    real_write = os.write
+    monkeypatch.setattr("hub.store.os.write", full_disk)
+    h.router.on_batch([frames("x", 1), frames("x", 2)])
+    assert h.events == ["pause"] and h.stats.hub["log_write_errors"] == 1
+    assert len(h.queues["live"]) == 3 and not h.spools["full"].spilled
+    assert not h.router.inject("live", frames("x", 9), 0.0)
+    h.router.check_room()
+    assert h.events == ["pause"] and h.stats.hub["log_write_errors"] == 2
+    monkeypatch.setattr("hub.store.os.write", real_write)
+    h.router.check_room()
+    assert h.events == ["pause", "resume"] and h.router.unwritten is None
+    got = []
+    while len(got) < 3:
+        got += [i.message.body for i in h.spools["full"].take(5)]
+    assert got == [0, 1, 2] and h.store.next_seq == 3
+
+
+def test_a_batch_still_unwritten_at_shutdown_is_counted_as_dropped(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopping while the disk still refuses: the spilled consumer's messages are dropped,
+    counted under cause log_write, never silently."""
+    h = Harness({"full": (1, ["*"])}, tmp)
+    h.router.on_batch([frames("x", 0)])
+    monkeypatch.setattr("hub.store.os.write", full_disk)
+    h.router.on_batch([frames("x", 1), frames("x", 2)])
+    h.router.close()
+    assert h.stats.consumer("full").dropped == {"log_write": 2}

@@ -1,0 +1,65 @@
+"""A disk that refuses the durable log's writes, on a real hub subprocess.
+
+The refusal is real: the test lowers the running hub's file-size limit (``prlimit``), so the
+kernel writes part of a batch and then fails the rest with EFBIG, as a full disk does.
+"""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+import pytest
+
+from tests.integration.harness import (
+    HubProcess,
+    TestPublisher,
+    hub_config,
+    read_records,
+    recorder,
+    wait_records,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+LIMIT = 64 * 1024  # bytes any file of the hub may grow to while the "disk" is full
+PADDING = "x" * 4000  # outside "msg": fills the log, not the recorder's file
+
+
+def padded(n: int) -> dict:
+    return {"topic": "org.test.disk", "msg": {"n": n}, "padding": PADDING}
+
+
+def test_a_refused_log_write_pauses_input_and_loses_nothing_once_the_disk_recovers(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """EFBIG part-way through a batch: input pauses (logged, counted, /ready 503); once writes
+    succeed again every message arrives once, in order, and a restart finds no torn record."""
+    out = tmp_path / "rec.jsonl"
+    config = hub_config(publisher.endpoint, {"rec": recorder(out)}, zmq={"batch_size": 5})
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    assert hub.proc is not None
+    unlimited = resource.RLIM_INFINITY
+    resource.prlimit(hub.proc.pid, resource.RLIMIT_FSIZE, (LIMIT, unlimited))  # the soft limit
+    publisher.wait_subscribed()
+    sent = [publisher.send(padded(n))["msg_id"] for n in range(30)]
+    hub.wait_for_log("input paused: cannot write")
+    status = hub.status()["hub"]
+    assert status["input_paused"] and status["log_write_errors"] >= 1
+    code, body = hub.get("/ready")
+    assert code == 503 and b"durable log cannot be written" in body
+    sent += [publisher.send(padded(n))["msg_id"] for n in range(30, 40)]
+    resource.prlimit(hub.proc.pid, resource.RLIMIT_FSIZE, (unlimited, unlimited))
+    hub.wait_for_log("the log is writable again")
+    got = [r["msg_id"] for r in wait_records(out, 40)]
+    assert got == sent
+    wait_until(lambda: hub.get("/ready")[0] == 200, what="ready again")
+    assert hub.stop() == 0
+    again = HubProcess(tmp_path, hub_config(publisher.endpoint, {"rec": recorder(out)}), "again")
+    hubs.append(again.start())
+    assert again.status()["consumers"]["rec"]["backlog"] == 0
+    assert again.stop() == 0
+    assert "torn tail" not in again.log_text()
+    assert [r["msg_id"] for r in read_records(out)] == sent
