@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.scenarios import ReceiverFactory, Run, Session, Settings
+from bench.session import ReceiverFactory, Run, Session, Settings
 
 KINDS = ("one", "ten", "stalled")
 

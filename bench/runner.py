@@ -16,7 +16,8 @@ from pathlib import Path
 
 from bench import report
 from bench.collector import LossError
-from bench.scenarios import SCENARIOS, Session, Settings
+from bench.scenarios import SCENARIOS
+from bench.session import Session, Settings
 
 log = logging.getLogger(__name__)
 
