@@ -26,10 +26,15 @@ log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
 READY = "hub ready"
-PREFIX = os.environ.get("BENCH_HUB_PREFIX", "").split()  # e.g. "taskset -c 1": wraps the hub
 STATUS = re.compile(r"status endpoint listening on (http://\S+)")
 COUNTING = "bench.consumers:CountingConsumer"
 STALLED = "bench.consumers:StalledConsumer"
+
+
+def prefix() -> list[str]:
+    """``$BENCH_HUB_PREFIX`` split into words: a wrapper for the hub command, e.g.
+    ``taskset -c 1`` (docs/benchmarks.md, round 3)."""
+    return os.environ.get("BENCH_HUB_PREFIX", "").split()
 
 
 def hub_command() -> list[str]:
@@ -116,7 +121,7 @@ class Hub:
         env = {**os.environ, "PYTHONPATH": _pythonpath(self.hub_src)}
         with self.log_path.open("wb") as stderr:
             self._process = subprocess.Popen(
-                [*PREFIX, *hub_command(), "--config", str(path), "run"],
+                [*prefix(), *hub_command(), "--config", str(path), "run"],
                 stderr=stderr,
                 env=env,
                 cwd=REPO,
