@@ -1,9 +1,8 @@
 """What a worker thread hands back to the reactor: the messages it finished since its last report.
 
-Built on one consumer worker thread (`hub.worker` appends to its lists directly; ``add`` is the
-same for callers off the hot path), then handed whole to the reactor thread through
-``reactor.callFromThread`` and never touched by the worker again (it starts a new one). Read on
-the reactor by `hub.stats.Stats.on_report`.
+Built on one consumer worker thread (`hub.worker` appends to its lists directly), then handed
+whole to the reactor thread through ``reactor.callFromThread`` and never touched by the worker
+again (it starts a new one). Read on the reactor by `hub.stats.Stats.on_report`.
 
 The common case (``consume()`` returned on the first attempt) costs the worker three list
 appends: the item and two ``time.monotonic()`` readings. Queue wait, duration and end-to-end
@@ -34,22 +33,20 @@ class Report:
     def __len__(self) -> int:
         return len(self.items) + len(self.outcomes)
 
-    def add(self, item: Item, start: float, end: float) -> None:
-        """One message done on its first attempt (the hot path inlines this)."""
-        self.items.append(item)
-        self.starts.append(start)
-        self.ends.append(end)
-
     def seqs(self) -> list[int]:
         """The log positions of every message in the report (to mark them finished)."""
         return [item.seq for item in self.items] + [o.seq for o in self.outcomes]
 
+    def outcome(self, index: int, offset: float) -> Outcome:
+        """Done message ``index`` as an `Outcome`; ``offset`` is ``time.time() -
+        time.monotonic()``, to turn its end into wall-clock time for the latency."""
+        item, start, end = self.items[index], self.starts[index], self.ends[index]
+        sent = item.message.timestamp
+        latency = end + offset - sent if sent is not None else None
+        return Outcome("done", start - item.enqueued_at, end - start, latency, item.seq)
+
     def as_outcomes(self) -> list[Outcome]:
         """Every message as an `Outcome`, in log order (for tests and tools, not the hot path)."""
         offset = time.time() - time.monotonic()
-        done = []
-        for item, start, end in zip(self.items, self.starts, self.ends, strict=True):
-            sent = item.message.timestamp
-            latency = end + offset - sent if sent is not None else None
-            done.append(Outcome("done", start - item.enqueued_at, end - start, latency, item.seq))
+        done = [self.outcome(i, offset) for i in range(len(self.items))]
         return sorted(done + self.outcomes, key=lambda o: o.seq)

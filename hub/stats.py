@@ -62,6 +62,13 @@ def _sample(outcomes: Sequence[Outcome]) -> Sequence[Outcome]:
     return [*outcomes[::step], max(outcomes, key=lambda o: o.duration_s)]
 
 
+def _add_timings(stats: ConsumerStats, now: float, timed: Sequence[Outcome]) -> None:
+    """Queue wait, duration and (where known) latency of ``timed`` into the windows."""
+    stats.wait.add_many(now, [o.wait_s for o in timed])
+    stats.duration.add_many(now, [o.duration_s for o in timed])
+    stats.latency.add_many(now, [o.latency_s for o in timed if o.latency_s is not None])
+
+
 def _percentile(ordered: list[float], q: float) -> float:
     """Nearest-rank percentile of an ordered, non-empty list."""
     rank = max(0, math.ceil(q * len(ordered)) - 1)
@@ -136,10 +143,7 @@ class Stats:
         retries = sum(o.attempts for o in outcomes) - len(outcomes)
         if retries:
             stats.counters["retries"] += retries
-        timed = [o for o in _sample(outcomes) if o.kind != "halted"]
-        stats.wait.add_many(now, [o.wait_s for o in timed])
-        stats.duration.add_many(now, [o.duration_s for o in timed])
-        stats.latency.add_many(now, [o.latency_s for o in timed if o.latency_s is not None])
+        _add_timings(stats, now, [o for o in _sample(outcomes) if o.kind != "halted"])
 
     def on_report(self, name: str, report: Report, now: float) -> None:
         """A worker's report (via callFromThread): its done messages in bulk, then the rest.
@@ -154,17 +158,12 @@ class Stats:
         if done:
             stats = self.consumer(name)
             stats.counters["done"] += done
-            starts, ends = report.starts, report.ends
             step = max(SAMPLE_EVERY, -(-done // SAMPLES_PER_BATCH))
             picked = range(0, done, step) if done > SAMPLE_EVERY else range(done)
             offset = time.time() - time.monotonic()  # monotonic -> wall clock
-            stats.wait.add_many(now, [starts[i] - report.items[i].enqueued_at for i in picked])
-            durations = [ends[i] - starts[i] for i in picked]
-            if len(picked) < done:
-                durations.append(max(map(operator.sub, ends, starts)))
-            stats.duration.add_many(now, durations)
-            sent = [(i, report.items[i].message.timestamp) for i in picked]
-            stats.latency.add_many(now, [ends[i] + offset - t for i, t in sent if t is not None])
+            _add_timings(stats, now, [report.outcome(i, offset) for i in picked])
+            if len(picked) < done:  # the slowest, so that max sees a stall
+                stats.duration.add(now, max(map(operator.sub, report.ends, report.starts)))
         self.on_outcomes(name, report.outcomes, now)
 
     def tick(self, now: float, backlogs: dict[str, int]) -> None:

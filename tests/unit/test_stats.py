@@ -70,7 +70,9 @@ def test_a_report_counts_every_done_message_and_samples_its_timings() -> None:
     for seq in range(1000):
         message = Message("t", {"msg": {}, "timestamp": time.time() - 2.0})
         duration = 5.0 if seq == 501 else 0.001
-        report.add(Item(message, now - 1.0, seq), now, now + duration)
+        report.items.append(Item(message, now - 1.0, seq))
+        report.starts.append(now)
+        report.ends.append(now + duration)
     report.outcomes.append(Outcome("failed", 0.0, 0.0, None, 1000))
     stats.on_report("c", report, now)
     snap = stats.consumer_snapshot("c", now)
