@@ -43,6 +43,7 @@ class Durable:
         self.spools: dict[str, Spool] = {}
         self.retired: dict[str, Spool] = {}  # an instance a reload is replacing, until forgotten
         self.saved: dict[str, int] = {}
+        self.commit_errors = 0
 
     @property
     def max_disk_bytes(self) -> int:
@@ -110,9 +111,17 @@ class Durable:
         return points
 
     def commit(self) -> None:
-        """Save the cursors and delete segments nobody needs any more."""
+        """Save the cursors and delete segments nobody needs any more. If the cursors cannot
+        be saved (a full disk), log and count it and keep every segment: the saved cursors,
+        older, may still point into them; the next commit tries again."""
         points = self.points()
-        self.cursors.commit(points)
+        try:
+            self.cursors.commit(points)
+        except OSError as exc:
+            self.commit_errors += 1
+            log.error("cannot commit the cursors to %s: %s; keeping every log segment, the "
+                      "next commit tries again", self.cursors.path, exc)  # fmt: skip
+            return
         self.saved = points
         freed = self.store.release(min(points.values(), default=self.store.next_seq))
         if freed:
@@ -147,6 +156,7 @@ class Durable:
             "log_segments": len(self.store.segments),
             "log_next_seq": self.store.next_seq,
             "log_writes": self.store.writes,
+            "cursor_commit_errors": self.commit_errors,
             "fsync": self.config.backlog.fsync,
             "state_dir": str(self.state_dir),
         }

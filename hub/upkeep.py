@@ -52,14 +52,7 @@ class Upkeep:
             self.dead_letter_counts[name] += failed
 
     def commit(self) -> None:
-        """Commit the cursors; a failure (a full disk) is logged and counted, and the next
-        interval tries again (an exception would stop the LoopingCall for good)."""
-        try:
-            self.service.durable.commit()
-        except OSError as exc:
-            self.service.stats.hub["cursor_commit_errors"] += 1
-            log.error("cannot commit the cursors: %s; trying again in %.0f s", exc,
-                      self.service.config.backlog.commit_interval_s)  # fmt: skip
+        self.service.durable.commit()
 
     def tick(self) -> None:
         self.service.router.check_room()
@@ -113,7 +106,7 @@ class Upkeep:
         service = self.service
         hub.update(service.durable.hub_snapshot())
         hub["upstream_restarts"] = service.stats.hub["upstream_restarts"]
-        for key in ("disk_full_pauses", "log_write_errors", "cursor_commit_errors"):
+        for key in ("disk_full_pauses", "log_write_errors"):
             hub[key] = service.stats.hub[key]
         for name, doc in consumers.items():
             rt = service.consumers[name]

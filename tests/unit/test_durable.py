@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 
 from hub.config import config_from_dict
+from hub.cursors import CursorFile
 from hub.durable import Durable
 from hub.message import Message
 from hub.topics import TopicMatcher
@@ -33,4 +35,33 @@ def test_forgetting_a_removed_consumer_reports_its_disk_backlog(tmp_path: Path) 
     assert spool.spilled and spool.on_disk(durable.store.next_seq) == 3
     assert durable.forget("c", replaced=True) == 0
     assert durable.forget("c") == 3
+    durable.close()
+
+
+def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC on cursors.json: counted, no exception, no segment released; the next commit
+    saves the cursors."""
+    config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
+                               "backlog": {"segment_mb": 1}})  # fmt: skip
+    durable = Durable(config)
+    durable.open()
+    durable.spool_for("c", WorkQueue("c", bound=10), TopicMatcher(["*"]))
+    for _ in range(3):  # three segments, all finished with (nothing offered to "c")
+        durable.store.append([(0.0, "", b"t", b"x" * (600 << 10))] * 2)
+    real_commit = CursorFile.commit
+
+    def full_disk(self: CursorFile, cursors: dict[str, int]) -> bool:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(CursorFile, "commit", full_disk)
+    segments = len(durable.store.segments)
+    durable.commit()
+    assert durable.hub_snapshot()["cursor_commit_errors"] == 1
+    assert len(durable.store.segments) == segments and durable.saved == {}
+    monkeypatch.setattr(CursorFile, "commit", real_commit)
+    durable.commit()
+    assert durable.saved == {"c": durable.store.next_seq}
+    assert len(durable.store.segments) < segments
     durable.close()

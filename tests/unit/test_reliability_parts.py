@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from twisted.internet.task import Clock
@@ -16,7 +15,6 @@ from hub.message import Message
 from hub.retry import backoff, delay_after, worst_case_s
 from hub.stats import Stats
 from hub.supervisor import Supervisor
-from hub.upkeep import Upkeep
 
 
 def test_dead_threads_restart_with_growing_backoff_and_a_crash_loop_is_flagged() -> None:
@@ -118,24 +116,3 @@ def test_gap_log_lines_are_rate_limited_but_every_gap_is_counted(
         gaps.observe([msg(i) for i in range(1, 62, 2)])
     assert stats.hub["upstream_gaps"] == 30
     assert sum("upstream gap" in r.getMessage() for r in caplog.records) == 10
-
-
-def test_a_failed_cursor_commit_is_counted_and_the_next_interval_tries_again() -> None:
-    """A full disk under cursors.json: logged and counted, no exception to stop the timer."""
-    attempts: list[int] = []
-
-    def commit() -> None:
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise OSError(28, "No space left on device")
-
-    stats = Stats()
-    service = SimpleNamespace(
-        durable=SimpleNamespace(commit=commit),
-        stats=stats,
-        config=SimpleNamespace(backlog=SimpleNamespace(commit_interval_s=1.0)),
-    )
-    upkeep = Upkeep(service)  # type: ignore[arg-type]
-    upkeep.commit()
-    upkeep.commit()
-    assert len(attempts) == 2 and stats.hub["cursor_commit_errors"] == 1
