@@ -74,7 +74,7 @@ def run(consumers: int, count: int, reactor: Any = default_reactor) -> tuple[flo
 
     def feed(index: int = 0) -> None:
         if index < len(batches):
-            service._on_batch(batches[index])
+            service.router.on_batch(batches[index])
             reactor.callLater(0, feed, index + 1)
         elif not done():
             reactor.callLater(0.001, feed, index)
