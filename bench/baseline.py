@@ -16,7 +16,7 @@ from typing import Any
 import zmq
 
 from bench.tally import Tally
-from bench.wire import stamp_of
+from bench.wire import STAMP
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def baseline_main(endpoint: str, expect: int, report: str, latency: bool, stop: 
     recv, loads, observe = sock.recv_multipart, json.loads, tally.observe
     while not tally.finished:
         _topic, envelope = recv()
-        observe(*stamp_of(loads(envelope)["msg"]))
+        observe(*loads(envelope)["msg"][STAMP])
     stop.wait()
     tally.close()
     sock.close()

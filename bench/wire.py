@@ -1,6 +1,6 @@
 """The benchmark's wire format: real fedmsg samples stamped with a sequence number and send time.
 
-Runs in the publisher process (``encode``) and wherever messages are counted (``stamp_of``):
+Runs in the publisher process (``encode``) and wherever messages are counted (``STAMP``):
 the hub's consumer worker threads and the baseline process. Pure functions, no state.
 
 Each envelope gets a unique ``msg_id``, an ``i`` numbered per publishing identity as a real
@@ -22,6 +22,7 @@ from typing import Any
 
 SAMPLES = Path(__file__).resolve().parent.parent / "hub" / "data" / "fedmsg-samples.jsonl"
 WARMUP_SEQ = -1
+STAMP = "bench"  # the key of ``msg`` holding ``[seq, sent_ns]``
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,3 @@ def make_templates(envelopes: Sequence[Mapping[str, Any]] | None = None) -> list
             replace(template, cycle=len(envelopes), per_cycle=per_cycle, offset=offset)
         )
     return templates
-
-
-def stamp_of(body: Mapping[str, Any]) -> tuple[int, int]:
-    """``(seq, sent_ns)`` of a decoded envelope's ``msg``."""
-    seq, sent_ns = body["bench"]
-    return seq, sent_ns

@@ -62,3 +62,47 @@ def test_templates_stamp_every_sample() -> None:
         assert envelope["msg"]["bench"] == [7, 123]
         assert envelope["msg_id"] == "bench-7"
         assert envelope["topic"].encode() == topic
+
+
+class _Events:
+    """Stands in for the report socket: records each event and the count it carried."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, int, int, int]] = []
+
+    def send(self, header: dict[str, object], payload: bytes | None = None) -> None:
+        self.sent.append(
+            (str(header["event"]), int(header["count"]), int(header["missing"]),  # type: ignore[call-overload]
+             int(header["disorder"]))  # type: ignore[call-overload]
+        )  # fmt: skip
+
+    def close(self) -> None:
+        pass
+
+
+def _fast_tally(seqs: list[int], expect: int, progress_every: int) -> tuple[Tally, _Events]:
+    tally = Tally("t", expect, "inproc://unused", latency=False, progress_every=progress_every)
+    events = tally.reporter = _Events()  # type: ignore[assignment]
+    tally.observe(WARMUP_SEQ, 0)
+    for seq in seqs:
+        tally.observe(seq, 100 + seq)
+    return tally, events
+
+
+def test_the_fast_path_still_reports_every_progress_point_and_the_end() -> None:
+    """Without latency samples, in-order messages skip the full path but no event is missed."""
+    tally, events = _fast_tally(list(range(25)), expect=25, progress_every=10)
+    assert events.sent == [
+        ("warm", 0, 0, 0), ("progress", 10, 0, 0), ("progress", 20, 0, 0), ("done", 25, 0, 0),
+    ]  # fmt: skip
+    assert (tally.count, tally.first_sent_ns) == (25, 100)
+
+
+def test_the_fast_path_counts_gaps_and_repeats() -> None:
+    """A gap and a repeat leave the fast path, are counted, and later events still come due."""
+    seqs = [0, 1, 2, 5, 6, 6, 7, 8, 9, 10, 11]
+    tally, events = _fast_tally(seqs, expect=12, progress_every=5)
+    assert (tally.count, tally.missing, tally.disorder) == (11, 2, 1)
+    assert events.sent == [
+        ("warm", 0, 0, 0), ("progress", 5, 2, 0), ("progress", 10, 2, 1), ("done", 11, 2, 1),
+    ]  # fmt: skip
