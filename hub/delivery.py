@@ -1,9 +1,9 @@
 """Delivering one message to a consumer: attempts, retries with backoff, dead letters.
 
 Runs on the consumer's worker threads (one `Delivery` per consumer, shared by its threads;
-each thread uses its own ``index`` slot of ``retrying``). ``stopping`` is set by the reactor on
-shutdown and cuts a retry wait short: the message is then left unfinished, so the next start
-delivers it again.
+each thread uses its own ``index`` slot of ``retrying`` and of the worker's ``current``).
+``stopping`` is set by the reactor on shutdown and cuts a retry wait short: the message is then
+left unfinished, so the next start delivers it again.
 
 Outcome kinds: done, dropped (``hub.Drop``), halted (``hub.Halt``), failed (dead-lettered after
 ``retry.max_attempts`` attempts), interrupted (shutdown during a retry wait). A message whose
@@ -19,7 +19,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import orjson
 
@@ -31,6 +31,8 @@ from hub.retry import RetryState, delay_after
 from hub.workqueue import Item
 
 log = logging.getLogger(__name__)
+
+Current = list[tuple[float, Item] | None]  # per worker thread: (time.monotonic() started, item)
 
 
 class Outcome(NamedTuple):
@@ -66,19 +68,29 @@ class Delivery:
         self.retrying: list[RetryState | None] = []
         self.deaths: Counter[int] = Counter()  # seq -> times it killed a worker thread
 
-    def deliver(self, index: int, item: Item, busy: list[Any]) -> Outcome:
+    def deliver(self, index: int, item: Item, current: Current) -> Outcome:
         """Attempt ``item`` until done, dropped, halted, dead-lettered or interrupted."""
-        return self._attempts(index, item, busy, time.monotonic(), None)
+        return self._attempts(index, item, current, time.monotonic(), None)
 
     def recover(
-        self, index: int, item: Item, busy: list[Any], start: float, error: BaseException
+        self,
+        index: int,
+        item: Item,
+        current: Current,
+        start: float,
+        error: BaseException,
     ) -> Outcome:
         """The worker's first ``consume()`` of ``item`` (started at ``start``) raised ``error``:
         classify it, then retry as configured. Re-raises what must kill the thread."""
-        return self._attempts(index, item, busy, start, error)
+        return self._attempts(index, item, current, start, error)
 
     def _attempts(
-        self, index: int, item: Item, busy: list[Any], start: float, first: BaseException | None
+        self,
+        index: int,
+        item: Item,
+        current: Current,
+        start: float,
+        first: BaseException | None,
     ) -> Outcome:
         message = item.message
         attempt = self.deaths.get(item.seq, 0)
@@ -94,7 +106,7 @@ class Delivery:
                 break
             if attempt >= self.config.max_attempts:
                 break
-            if not self._wait(index, message, attempt, error, requested, busy):
+            if not self._wait(index, message, attempt, error, requested, current):
                 kind = "interrupted"
                 break
         if kind in ("retry", "error", "failed"):
@@ -133,20 +145,20 @@ class Delivery:
         raise exc
 
     def _wait(self, index: int, message: Message, attempt: int, error: str,
-              requested: float | None, busy: list[Any]) -> bool:  # fmt: skip
+              requested: float | None, current: Current) -> bool:  # fmt: skip
         """Sleep until the next attempt; False when shutdown cut the wait short."""
         delay = delay_after(self.config, attempt, requested)
         log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
                     self.name, attempt, self.config.max_attempts, message.topic,
                     message.log_id, error, delay)  # fmt: skip
         state = RetryState(message.log_id, message.topic, attempt, time.time() + delay, error)
-        saved, busy[index] = busy[index], None
+        saved, current[index] = current[index], None
         self.retrying[index] = state
         try:
             return not self.stopping.wait(delay)
         finally:
             self.retrying[index] = None
-            busy[index] = saved.restarted() if saved is not None else None
+            current[index] = (time.monotonic(), saved[1]) if saved is not None else None
 
     def _dead_letter(self, message: Message, error: str, trace: str, attempts: int) -> None:
         log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "

@@ -82,10 +82,6 @@ class Busy:
     def msg_id(self) -> str:
         return self.item.message.log_id
 
-    def restarted(self) -> Busy:
-        """The same message, busy again from now (after a retry wait)."""
-        return Busy(time.monotonic(), self.item)
-
     @property
     def topic(self) -> str:
         return self.item.message.topic
@@ -111,7 +107,7 @@ class ConsumerWorkers:
         self.lifecycle = lifecycle  # (name, "started"|"stopped"|"halted"|"died:<n>", error)
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
-        self.busy: list[Busy | None] = []
+        self.current: list[tuple[float, Item] | None] = []  # per thread: (started, item)
         self._dying: dict[int, Busy] = {}  # thread index -> the message it died on
         self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
         self._setup_done = threading.Event()
@@ -119,15 +115,21 @@ class ConsumerWorkers:
         self._alive = 0
         self._alive_lock = threading.Lock()
         self._batch = 256 if consumer.config.threads == 1 else 1
+        self.aborted = False
 
     @property
     def name(self) -> str:
         return self.consumer.name
 
+    @property
+    def busy(self) -> list[Busy | None]:
+        """Per thread, what it is consuming (reactor: status, stuck watch, shutdown)."""
+        return [Busy(*entry) if entry is not None else None for entry in self.current]
+
     def start(self) -> None:
         """Start the threads; thread 0 runs ``setup()`` first and reports "started"."""
         count = self.consumer.config.threads
-        self.busy = [None] * count
+        self.current = [None] * count
         self.held = [None] * count
         self.delivery.retrying = [None] * count
         self._alive = count
@@ -157,6 +159,7 @@ class ConsumerWorkers:
     def abort(self) -> None:
         """Stop after the message in hand; the backlog stays queued (and on disk)."""
         self.queue.abort()
+        self.aborted = True  # read by the worker before each message
         self.delivery.stopping.set()
         self._setup_done.set()
 
@@ -168,7 +171,7 @@ class ConsumerWorkers:
             if self._setup_error is None:
                 self._loop(index)
         except BaseException as exc:  # the thread dies; the supervisor restarts it
-            self.busy[index] = None
+            self.current[index] = None
             where = self._dying.pop(index, None)
             log.critical("consumer %s: worker thread %d died in %s: %r", self.name, index,
                          f"consume() of {where.topic} (msg_id {where.msg_id})" if where
@@ -200,23 +203,23 @@ class ConsumerWorkers:
         """Consume ``batch`` in order; the report to go on with, None once the thread must stop
         (aborted or halted).
 
-        The hot path of the hub: per message two clock readings, the busy slot, ``consume()``
-        and three appends to the report (`hub.report`). Anything ``consume()`` raises goes to
-        `Delivery.recover` (retries, drops, dead letters, halt).
+        The hot path of the hub: per message two clock readings, the thread's ``current`` slot,
+        ``consume()`` and three appends to the report (`hub.report`). Anything ``consume()``
+        raises goes to `Delivery.recover` (retries, drops, dead letters, halt).
         """
         held = self.held[index] = Held(batch)
         delivery = self.delivery
-        consume, deaths, stopping = delivery.consume, delivery.deaths, delivery.stopping
+        consume, deaths, current = delivery.consume, delivery.deaths, self.current
         items, starts, ends = report.items, report.starts, report.ends
         for position, item in enumerate(batch):
-            if stopping.is_set():  # aborted: the rest stays for the next start
+            if self.aborted:  # the rest stays for the next start
                 self.held[index] = None
                 self.queue.give_back(batch[position:])
                 self._flush(report)
                 return None
             held.position = position + 1
             start = monotonic()
-            self.busy[index] = Busy(start, item)
+            current[index] = (start, item)
             try:
                 if deaths and item.seq in deaths:
                     raise Replay  # it killed a thread before: the slow path counts attempts
@@ -233,7 +236,7 @@ class ConsumerWorkers:
                 items.append(item)
                 starts.append(start)
                 ends.append(end)
-            self.busy[index] = None
+            current[index] = None
             if len(items) >= REPORT_EVERY_N or end - report.opened >= REPORT_EVERY_S:
                 report = self._flush(report)
                 items, starts, ends = report.items, report.starts, report.ends
@@ -247,11 +250,11 @@ class ConsumerWorkers:
         """The slow path; if the thread is to die, give back what it holds first."""
         try:
             if isinstance(exc, Replay):
-                return self.delivery.deliver(index, item, self.busy)
-            return self.delivery.recover(index, item, self.busy, start, exc)
+                return self.delivery.deliver(index, item, self.current)
+            return self.delivery.recover(index, item, self.current, start, exc)
         except BaseException:  # the thread dies: hand back what it holds; _run names it
-            self._dying[index] = self.busy[index] or Busy(start, item)
-            self.busy[index] = None
+            self._dying[index] = Busy(*(self.current[index] or (start, item)))
+            self.current[index] = None
             self.held[index] = None
             self._flush(report)
             self.queue.give_back(rest)
@@ -259,7 +262,7 @@ class ConsumerWorkers:
 
     def _stop_early(self, index: int, outcome: Outcome, rest: list[Item], report: Report) -> None:
         """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
-        self.busy[index] = None
+        self.current[index] = None
         self.held[index] = None
         self.queue.give_back(rest)
         self._flush(report)
