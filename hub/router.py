@@ -6,9 +6,10 @@ Order matters for latency: a consumer whose window is live gets the batch *befor
 log back, so the records must be there first). See `hub.backlog`.
 
 Runs on the reactor thread (``on_batch`` is called by `hub.zmq_input.ZmqInput`; ``check_room``
-by the service's tick). The topic -> consumers decision is cached per topic, so routing costs one
-dict lookup per message plus one list append per matching consumer; the log costs one write per
-input batch, and spool locks are taken once per consumer per batch, not per message.
+by the service's tick). The topic -> consumers `Decision` is cached per topic, and a batch is
+grouped by decision, so routing costs two dict lookups and one list append per message however
+many consumers it goes to; the log costs one write per input batch, and spool locks are taken
+once per consumer per batch, not per message.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 from hub.backlog import Spool
 from hub.badinput import BadInputLog
@@ -27,7 +29,7 @@ from hub.message import Message
 from hub.stats import Stats
 from hub.store import SegmentLog, StoreError
 from hub.topics import TopicMatcher
-from hub.workqueue import Item
+from hub.workqueue import SEQ, Item
 from hub.zmq_input import Batch
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,14 @@ class Route:
     name: str
     matcher: TopicMatcher
     spool: Spool
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """Where messages on a topic go. Topics that go to the same consumers share one Decision,
+    hashed by identity, so a batch is grouped by decision at one dict lookup a message."""
+
+    routes: tuple[Route, ...]
 
 
 class Router:
@@ -80,20 +90,27 @@ class Router:
         self.routes: dict[str, Route] = {}
         self.paused_since: float | None = None
         self.unwritten: Unwritten | None = None  # a batch the log refused, retried each tick
-        self._cache: dict[str, tuple[Route, ...]] = {}
+        self._cache: dict[str, Decision] = {}  # topic -> its decision
+        self._decisions: dict[tuple[Route, ...], Decision] = {}  # one Decision per routes
 
     def set_routes(self, routes: dict[str, Route]) -> None:
         """Replace the set of consumers (start-up and reload); forgets cached decisions."""
         self.routes = dict(routes)
         self._cache.clear()
+        self._decisions.clear()
 
     def match(self, topic: str) -> tuple[Route, ...]:
         """The routes whose patterns match ``topic`` (cached)."""
+        return self._decide(topic).routes
+
+    def _decide(self, topic: str) -> Decision:
         found = self._cache.get(topic)
         if found is None:
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
-            found = tuple(r for r in self.routes.values() if r.matcher.matches(topic))
+                self._decisions.clear()
+            routes = tuple(r for r in self.routes.values() if r.matcher.matches(topic))
+            found = self._decisions.setdefault(routes, Decision(routes))
             self._cache[topic] = found
         return found
 
@@ -102,7 +119,7 @@ class Router:
         received_at = time.time()
         enqueued_at = time.monotonic()
         self.stats.on_received(len(batch))
-        pending: dict[Route, list[Item]] = {route: [] for route in self.routes.values()}
+        groups: dict[Decision, list[Item]] = {}  # in log order within each
         entries: list[tuple[float, str, bytes, bytes]] = []
         decoded: list[Message] = []
         seq = self.store.next_seq
@@ -116,18 +133,17 @@ class Router:
                 self.bad_input.report(error, frames)
                 continue
             decoded.append(message)
-            routes = cache.get(message.topic)
-            if routes is None:
-                routes = self.match(message.topic)
-            if not routes:
+            decision = cache.get(message.topic) or self._decide(message.topic)
+            if not decision.routes:
                 unmatched += 1
                 continue
             entries.append((received_at, "", frames[0], frames[1]))
-            item = Item(message, enqueued_at, seq)
+            items = groups.get(decision)
+            if items is None:
+                items = groups[decision] = []
+            items.append(Item(message, enqueued_at, seq))
             seq += 1
-            for route in routes:
-                pending[route].append(item)
-        self._offer(pending, entries)
+        self._offer(_per_route(groups), entries)
         if unmatched:
             self.stats.on_unmatched(unmatched)
         if self.gaps is not None:  # bookkeeping: after the workers have their messages
@@ -147,15 +163,10 @@ class Router:
         self, pending: dict[Route, list[Item]], entries: list[tuple[float, str, bytes, bytes]]
     ) -> None:
         end = self.store.next_seq + len(entries)
-        later = [
-            (r, items)
-            for r, items in pending.items()
-            if items and not r.spool.offer_live(items, end)
-        ]
+        later = [(r, items) for r, items in pending.items() if not r.spool.offer_live(items, end)]
         self._write(Unwritten(entries, later, end))
         for route, items in pending.items():
-            if items:
-                self.stats.on_enqueued(route.name, len(items))
+            self.stats.on_enqueued(route.name, len(items))
         if self.store.disk_bytes >= self.max_disk_bytes and self.paused_since is None:
             self.stats.hub["disk_full_pauses"] += 1
             self._pause()
@@ -213,3 +224,19 @@ class Router:
         self.stats.on_paused(paused_for)
         log.info("input resumed after %.3f s paused", paused_for)
         self.resume_input()
+
+
+def _per_route(groups: dict[Decision, list[Item]]) -> dict[Route, list[Item]]:
+    """Each consumer's messages of a batch, in log order. When the whole batch goes to the same
+    consumers (the common case) they all share one list: read-only from here on."""
+    if len(groups) == 1:
+        ((decision, items),) = groups.items()
+        return dict.fromkeys(decision.routes, items)
+    runs: dict[Route, list[list[Item]]] = {}
+    for decision, items in groups.items():
+        for route in decision.routes:
+            runs.setdefault(route, []).append(items)
+    return {
+        route: lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists), key=SEQ)
+        for route, lists in runs.items()
+    }

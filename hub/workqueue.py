@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -84,9 +84,9 @@ class WorkQueue:
         """True when the queue is below its low-water mark."""
         return len(self._items) <= self.low_mark
 
-    def put_many(self, items: Iterable[Item]) -> bool:
-        """Append ``items``; return True when the queue is now at or over its bound."""
-        items = list(items)
+    def put_many(self, items: Sequence[Item]) -> bool:
+        """Append ``items`` (not kept: the router shares one list between consumers); return
+        True when the queue is now at or over its bound."""
         size = sum(map(SIZE, items))
         with self._cond:
             self._items.extend(items)

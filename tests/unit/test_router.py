@@ -73,6 +73,17 @@ def test_each_message_goes_to_every_matching_queue_and_is_shared(tmp: Path) -> N
     assert h.stats.consumer("a").counters["enqueued"] == 2
 
 
+def test_interleaved_topics_reach_each_consumer_in_log_order(tmp: Path) -> None:
+    """A batch that mixes topics going to different sets of consumers keeps each one's order."""
+    h = Harness({"a": (100, ["x.*"]), "b": (100, ["*"]), "c": (100, ["y.*"])}, tmp)
+    topics = ["x.1", "y.1", "x.2", "z", "y.2", "x.3"]
+    h.router.on_batch([frames(t, n) for n, t in enumerate(topics)])
+    taken = {name: q.get_many(10) for name, q in h.queues.items()}
+    got = {name: [i.message.body for i in items] for name, items in taken.items()}
+    assert got == {"a": [0, 2, 5], "b": [0, 1, 2, 3, 4, 5], "c": [1, 4]}
+    assert [i.seq for i in taken["c"]] == [1, 4]  # log positions, as written
+
+
 def test_bad_frames_are_counted_and_skipped_without_losing_neighbours(tmp: Path) -> None:
     """A malformed message in a batch is counted by cause; the valid ones around it route."""
     h = Harness({"a": (100, ["*"])}, tmp)

@@ -68,7 +68,7 @@ def run(
     loaded = LoadedConsumer("s", consumer, ("*",), TopicMatcher(["*"]), ConsumerConfig(cls="x"))
     queue = WorkQueue("s", 100)
     queue.put_many(
-        Item(Message("t", {"msg": b, "timestamp": 1.0}), 0.0, n) for n, b in enumerate(bodies)
+        [Item(Message("t", {"msg": b, "timestamp": 1.0}), 0.0, n) for n, b in enumerate(bodies)]
     )
     queue.close()
     outcomes: list[Outcome] = []
