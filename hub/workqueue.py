@@ -104,9 +104,12 @@ class WorkQueue:
                 self._cond.wait()
             if self._aborted or not self._items:
                 return []
-            count = min(limit, len(self._items))
-            popleft = self._items.popleft
-            batch = [popleft() for _ in range(count)]
+            if len(self._items) <= limit:  # all of it (the common case): no loop in Python
+                batch = list(self._items)
+                self._items.clear()
+            else:
+                popleft = self._items.popleft
+                batch = [popleft() for _ in range(limit)]
             self.bytes -= sum(map(SIZE, batch))
             self._outstanding.extend(map(SEQ, batch))
             if self._items:
