@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 from hub.codec import decode
 from hub.errors import DecodeError
+from hub.logreader import LogReader
 from hub.records import Record
-from hub.store import LogReader
 from hub.workqueue import Item, WorkQueue
 
 log = logging.getLogger(__name__)

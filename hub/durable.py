@@ -157,6 +157,8 @@ class Durable:
             "log_next_seq": self.store.next_seq,
             "log_writes": self.store.writes,
             "cursor_commit_errors": self.commit_errors,
+            "log_sync_errors": self.store.sync_errors,
+            "log_rotate_errors": self.store.rotate_errors,
             "fsync": self.config.backlog.fsync,
             "state_dir": str(self.state_dir),
         }

@@ -38,6 +38,10 @@ class EndpointError(HubError):
     exit_code = 5
 
 
+class StoreError(HubError):
+    """The durable log cannot be used (unreadable, not writable, corrupt beyond repair)."""
+
+
 class DecodeError(HubError):
     """A message on the wire is malformed; ``cause`` is the short name it is counted under."""
 

@@ -23,6 +23,8 @@ class Syncer:
         self.dirty = False
         self.lock = threading.Lock()
         self.syncs = 0
+        self.errors = 0  # fsyncs that failed (counted in the log's ``sync_errors``)
+        self._failing = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -47,8 +49,17 @@ class Syncer:
             try:
                 os.fsync(self.fd)
             except OSError as exc:
-                log.error("store: fsync failed: %s", exc)
+                self.errors += 1
+                self.dirty = True  # try again next time
+                if not self._failing:
+                    log.error("store: fsync failed: %s; the records are written but may not "
+                              "survive a power failure; trying again every %.3f s", exc,
+                              self.interval_s)  # fmt: skip
+                self._failing = True
                 return False
+        if self._failing:
+            log.info("store: fsync works again after %d failure(s)", self.errors)
+            self._failing = False
         self.syncs += 1
         return True
 

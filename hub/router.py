@@ -23,11 +23,11 @@ from itertools import chain
 from hub.backlog import Spool
 from hub.badinput import BadInputLog
 from hub.codec import decode
-from hub.errors import DecodeError
+from hub.errors import DecodeError, StoreError
 from hub.gaps import GapTracker
 from hub.message import Message
 from hub.stats import Stats
-from hub.store import SegmentLog, StoreError
+from hub.store import SegmentLog
 from hub.topics import TopicMatcher
 from hub.workqueue import SEQ, Item
 from hub.zmq_input import Batch

@@ -108,7 +108,6 @@ def hub_snapshot(
     not: a pause under way counts in ``input_paused_s`` already.
     """
     rate_in, _ = stats.rate(None)
-    process = psutil.Process(os.getpid())
     paused = paused_since is not None
     paused_s = float(stats.hub["input_paused_s"])
     if paused_since is not None:
@@ -127,9 +126,18 @@ def hub_snapshot(
         "input_paused_s": paused_s,
         "input_pauses": stats.hub["input_pauses"],
         "upstream_gaps": stats.hub["upstream_gaps"],
-        "rss_bytes": process.memory_info().rss,
-        "open_fds": process.num_fds(),
+        **_process_figures(),
     }
+
+
+def _process_figures() -> dict[str, int | None]:
+    """Resident memory and open descriptors; None (not exported) when /proc cannot be read,
+    for example while the process is out of file descriptors."""
+    try:
+        process = psutil.Process(os.getpid())
+        return {"rss_bytes": process.memory_info().rss, "open_fds": process.num_fds()}
+    except (OSError, psutil.Error):
+        return {"rss_bytes": None, "open_fds": None}
 
 
 def not_ready(

@@ -1,9 +1,10 @@
 """The durable backlog on disk: one shared, append-only, segmented log of received messages.
 
 Threads: ``SegmentLog.open``/``append``/``release``/``close`` run on the reactor thread (one
-``os.write`` per input batch); a `LogReader` runs on a consumer's worker thread and only reads
-records below the sequence number the reactor published; the ``interval`` fsync policy runs on
-its own ``store:fsync`` thread (see `hub.fsync`).
+``os.write`` per input batch); a `hub.logreader.LogReader` runs on a consumer's worker thread
+and only reads records below the sequence number the reactor published; the ``interval`` fsync
+policy runs on its own ``store:fsync`` thread (see `hub.fsync`). A failed fsync or segment
+rotation is counted and logged, never raised: the records are already written.
 
 Layout: ``<dir>/<first seq, 20 digits>.seg``, each a sequence of records (`hub.records`). A
 torn or corrupt tail (a crash mid-write) is truncated away on open; everything before it is
@@ -14,23 +15,18 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-from hub.errors import HubError
+from hub.errors import StoreError
 from hub.fsync import Syncer
-from hub.records import HEADER, Record, decode_payload, encode_record, scan
+from hub.logreader import LogReader
+from hub.records import encode_record, scan
 
 log = logging.getLogger(__name__)
 
 SUFFIX = ".seg"
-
-
-class StoreError(HubError):
-    """The log directory cannot be used (unreadable, not writable, corrupt beyond repair)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +62,9 @@ class SegmentLog:
         self.next_seq = 0
         self.disk_bytes = 0
         self.writes = 0
+        self.rotate_errors = 0  # times a new segment could not be started
+        self._sync_errors = 0  # fsyncs that failed on this thread (the Syncer counts its own)
+        self._failing: set[str] = set()  # "fsync", "rotate": failing now (logged once)
         self._fd = -1
         self._size = 0
 
@@ -103,17 +102,57 @@ class SegmentLog:
     def _new_segment(self) -> None:
         path = self.directory / f"{self.next_seq:020d}{SUFFIX}"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o640)
-        old = self._fd
+        old = self._fd  # from here on nothing raises: the new segment is in use
         with self.syncer.lock:
             self._fd, self._size = fd, 0
             self.syncer.fd = fd
+        self.segments.append(Segment(self.next_seq, path))
         if old >= 0:
             if self.fsync != "never":
-                os.fsync(old)
+                self._sync(lambda: os.fsync(old), self.segments[-2].path)
             os.close(old)
-        self.segments.append(Segment(self.next_seq, path))
         if self.fsync != "never":
-            _fsync_dir(self.directory)
+            self._sync(lambda: _fsync_dir(self.directory), self.directory)
+
+    @property
+    def sync_errors(self) -> int:
+        """fsyncs that failed, on any thread."""
+        return self._sync_errors + self.syncer.errors
+
+    def _sync(self, fsync: Callable[[], None], what: Path) -> None:
+        """Run ``fsync``; a failure is counted and logged, not raised: the records are written
+        (readers see them) but may not survive a power failure, and writing them again would
+        only duplicate them. Logged once until an fsync succeeds again."""
+        try:
+            fsync()
+        except OSError as exc:
+            self._sync_errors += 1
+            self._episode("fsync", True, "store: fsync of %s failed: %s; the records are "
+                          "written but may not survive a power failure", what, exc)  # fmt: skip
+        else:
+            self._episode("fsync", False, "store: fsync works again")
+
+    def _rotate(self) -> None:
+        """Start the next segment. If its file cannot be created (no inode, no descriptor),
+        keep appending to this one and try again after the next write: counted, logged once."""
+        try:
+            self._new_segment()
+        except OSError as exc:
+            self.rotate_errors += 1
+            self._episode("rotate", True, "store: cannot start a new segment in %s: %s; "
+                          "appending to %s meanwhile", self.directory, exc,
+                          self.segments[-1].path)  # fmt: skip
+        else:
+            self._episode("rotate", False, "store: segments rotate again")
+
+    def _episode(self, kind: str, failing: bool, msg: str, *args: object) -> None:
+        """Log the start (error) and the end (info) of a run of failures of ``kind``."""
+        if failing and kind not in self._failing:
+            self._failing.add(kind)
+            log.error(msg, *args)
+        elif not failing and kind in self._failing:
+            self._failing.discard(kind)
+            log.info(msg, *args)
 
     def append(self, entries: Iterable[tuple[float, str, bytes, bytes]]) -> int:
         """Write (received_at, target, topic, envelope) entries in one write; return next seq."""
@@ -127,15 +166,16 @@ class SegmentLog:
         data = b"".join(chunks)
         self._write_all(data)
         self.writes += 1
-        if self.fsync == "always":
-            os.fsync(self._fd)
-        else:
-            self.syncer.dirty = True
         self._size += len(data)
         self.disk_bytes += len(data)
         self.next_seq = seq
+        if self.fsync == "always":
+            fd = self._fd
+            self._sync(lambda: os.fsync(fd), self.segments[-1].path)
+        else:
+            self.syncer.dirty = True
         if self._size >= self.segment_bytes:
-            self._new_segment()
+            self._rotate()
         return seq
 
     def _write_all(self, data: bytes) -> None:
@@ -184,7 +224,8 @@ class SegmentLog:
     def flush(self) -> None:
         """fsync now unless the policy is never (shutdown)."""
         if self._fd >= 0 and self.fsync != "never":
-            os.fsync(self._fd)
+            fd = self._fd
+            self._sync(lambda: os.fsync(fd), self.segments[-1].path)
 
     def close(self) -> None:
         """Stop the fsync thread, flush and close the active segment."""
@@ -193,66 +234,6 @@ class SegmentLog:
             self.flush()
             os.close(self._fd)
             self._fd = -1
-
-
-class LogReader:
-    """Sequential reads for one consumer, on its worker thread."""
-
-    def __init__(self, store: SegmentLog) -> None:
-        self.store = store
-        self.position = -1  # the seq the open file is positioned at
-        self._file: BinaryIO | None = None
-
-    def read(self, start: int, end: int, limit: int) -> list[Record]:
-        """Up to ``limit`` records with start <= seq < end, in order."""
-        if start >= end:
-            return []
-        if self._file is None or self.position != start:
-            self._seek(start)
-        out: list[Record] = []
-        while len(out) < limit and self.position < end:
-            record = self._next()
-            if record is None:
-                self._seek(self.position)  # crossed into the next segment
-                record = self._next()
-                if record is None:
-                    break
-            self.position = record.seq + 1
-            if record.seq >= start:
-                out.append(record)
-        return out
-
-    def _seek(self, seq: int) -> None:
-        self.close()
-        segments = list(self.store.segments)
-        chosen = next((s for s in reversed(segments) if s.first <= seq), None)
-        if chosen is None:
-            chosen = segments[0]
-            seq = chosen.first  # older records were deleted: start at the oldest kept
-        self._file = chosen.path.open("rb")
-        self.position = chosen.first
-        while self.position < seq:
-            record = self._next()
-            if record is None:
-                break
-            self.position = record.seq + 1
-
-    def _next(self) -> Record | None:
-        f = self._file
-        assert f is not None
-        head = f.read(HEADER.size)
-        if len(head) < HEADER.size:
-            return None
-        size, crc, seq = HEADER.unpack(head)
-        payload = f.read(size)
-        if len(payload) < size or zlib.crc32(payload) != crc:
-            raise StoreError(f"corrupt record at seq {seq} in {f.name}")
-        return decode_payload(seq, payload)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -99,8 +99,8 @@ def hub_line(hub: dict[str, Any]) -> str:
         f"  received {hub.get('received', 0)} ({rate(hub.get('received_per_s'))}/s)"
         f"  backlog {hub.get('backlog', 0)}  input {connected}{paused}"
         f" (paused {seconds(hub.get('input_paused_s', 0.0))} total)"
-        f"  decode errors {errors}  rss {hub.get('rss_bytes', 0) / 1048576:.0f} MiB"
-        f"  fds {hub.get('open_fds', '?')}"
+        f"  decode errors {errors}  rss {_mib(hub.get('rss_bytes'))}"
+        f"  fds {hub.get('open_fds') or '?'}"
     )
 
 
@@ -180,3 +180,8 @@ def render_top(doc: dict[str, Any], color: bool) -> list[str]:
             lines.append(("! " if behind else "  ") + line)
     lines += ["", "! = falling behind (backlog growing, worker stuck, or halted with a backlog)"]
     return lines
+
+
+def _mib(size: int | None) -> str:
+    """``size`` bytes in MiB; '?' when the hub could not read it."""
+    return "?" if size is None else f"{size / 1048576:.0f} MiB"

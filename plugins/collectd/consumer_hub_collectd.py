@@ -32,8 +32,11 @@ Value = tuple[str, str, str, float]  # plugin instance, type, type instance, val
 QUANTILES = ("p50", "p90", "p99", "max")
 TIMINGS = (("queue_wait_s", "latency", "queue_wait"), ("duration_s", "response_time", "duration"),
            ("latency_s", "latency", "end_to_end"))  # fmt: skip
-CONSUMER_COUNTERS = ("enqueued", "done", "failed", "halted")
-HUB_COUNTERS = ("received", "unmatched", "input_pauses", "upstream_gaps")
+CONSUMER_COUNTERS = ("enqueued", "done", "failed", "halted", "retries", "worker_restarts",
+                     "read_back")  # fmt: skip
+HUB_COUNTERS = ("received", "unmatched", "input_pauses", "upstream_gaps", "disk_full_pauses",
+                "log_write_errors", "log_sync_errors", "log_rotate_errors",
+                "cursor_commit_errors")  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 settings: dict[str, Any] = {"url": "http://127.0.0.1:9942/status", "timeout": 5.0,
@@ -53,13 +56,15 @@ def hub_values(hub: dict[str, Any]) -> list[Value]:
     out += [
         ("", "total_time_in_ms", "input_paused", int(hub.get("input_paused_s", 0) * 1000)),
         ("", "queue_length", "backlog", hub.get("backlog", 0)),
+        ("", "bytes", "log", hub.get("log_bytes", 0)),
+        ("", "bytes", "log_max", hub.get("log_max_bytes", 0)),
         ("", "gauge", "input_connected", float(bool(hub.get("input_connected")))),
         ("", "gauge", "input_paused", float(bool(hub.get("input_paused")))),
         ("", "uptime", "", hub.get("uptime_s", 0.0)),
-        ("", "memory", "rss", hub.get("rss_bytes", 0)),
-        ("", "file_handles", "open", hub.get("open_fds", 0)),
+        ("", "memory", "rss", hub.get("rss_bytes")),
+        ("", "file_handles", "open", hub.get("open_fds")),
     ]
-    return out
+    return [value for value in out if value[3] is not None]  # None: the hub could not read it
 
 
 def consumer_values(name: str, doc: dict[str, Any]) -> list[Value]:
@@ -70,6 +75,7 @@ def consumer_values(name: str, doc: dict[str, Any]) -> list[Value]:
         if key in doc:
             out.append((pi, "queue_length", key, doc[key]))
     out.append((pi, "duration", "oldest_age", doc.get("oldest_age_s", 0.0)))
+    out.append((pi, "gauge", "dead_letters", doc.get("dead_letters", 0)))
     out += [(pi, "derive", key, int(doc.get(key, 0))) for key in CONSUMER_COUNTERS]
     for cause, count in sorted((doc.get("dropped") or {}).items()):
         out.append((pi, "derive", f"dropped-{safe(cause)}", int(count)))

@@ -1,11 +1,13 @@
 """A disk that refuses the durable log's writes, on a real hub subprocess.
 
-The refusal is real: the test lowers the running hub's file-size limit (``prlimit``), so the
-kernel writes part of a batch and then fails the rest with EFBIG, as a full disk does.
+The refusals are real: the tests lower the running hub's limits (``prlimit``). A file-size
+limit makes the kernel write part of a batch and then fail the rest with EFBIG, as a full disk
+does; a file-descriptor limit makes creating the next log segment fail with EMFILE.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 from pathlib import Path
 
@@ -63,3 +65,33 @@ def test_a_refused_log_write_pauses_input_and_loses_nothing_once_the_disk_recove
     assert again.stop() == 0
     assert "torn tail" not in again.log_text()
     assert [r["msg_id"] for r in read_records(out)] == sent
+
+
+def test_a_segment_that_cannot_be_created_is_retried_and_loses_nothing(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """EMFILE when the log rotates: the current segment grows, the failure is logged once and
+    counted; once descriptors are free again the next write starts a new segment, and every
+    message arrives once, in order."""
+    out = tmp_path / "rec.jsonl"
+    state = tmp_path / "state"
+    config = hub_config(publisher.endpoint, {"rec": recorder(out)}, state_dir=str(state),
+                        backlog={"segment_mb": 1}, zmq={"batch_size": 20})  # fmt: skip
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    assert hub.proc is not None
+    publisher.wait_subscribed()
+    hub.status()  # the status server has accepted once: its listening socket is open
+    in_use = len(os.listdir(f"/proc/{hub.proc.pid}/fd"))
+    soft, hard = resource.prlimit(hub.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(hub.proc.pid, resource.RLIMIT_NOFILE, (in_use, hard))
+    sent = [publisher.send(padded(n))["msg_id"] for n in range(300)]  # ~1.2 MB: past 1 MB
+    hub.wait_for_log("cannot start a new segment")
+    resource.prlimit(hub.proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    sent += [publisher.send(padded(n))["msg_id"] for n in range(300, 320)]
+    hub.wait_for_log("segments rotate again")
+    assert [r["msg_id"] for r in wait_records(out, 320)] == sent
+    assert hub.status()["hub"]["log_rotate_errors"] >= 1
+    assert len(list((state / "log").glob("*.seg"))) >= 2
+    assert hub.log_text().count("cannot start a new segment") == 1
+    assert hub.stop() == 0

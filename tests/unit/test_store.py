@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -150,3 +151,69 @@ def test_a_write_refused_part_way_leaves_no_partial_record_and_can_be_retried(
     assert store.append(entries(3, 2)) == 5
     records = store.reader().read(0, store.next_seq, 100)
     assert [r.seq for r in records] == [0, 1, 2, 3, 4] and records[4].topic == b"t.4"
+
+
+def test_a_failed_fsync_is_counted_and_logged_once_and_the_records_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fsync EIO (policy always): append still succeeds, each failure counts, one error line."""
+    caplog.set_level(logging.INFO, logger="hub.store")
+    store = opened(tmp_path, fsync="always")
+    real_fsync = os.fsync
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("hub.store.os.fsync", failing)
+    assert store.append(entries(2)) == 2
+    assert store.append(entries(2, 2)) == 4
+    assert store.sync_errors == 2
+    assert [r.message for r in caplog.records].count(
+        f"store: fsync of {store.segments[-1].path} failed: [Errno 5] Input/output error; the "
+        "records are written but may not survive a power failure"
+    ) == 1
+    monkeypatch.setattr("hub.store.os.fsync", real_fsync)
+    store.append(entries(1, 4))
+    assert "store: fsync works again" in caplog.text and store.sync_errors == 2
+    assert [r.seq for r in store.reader().read(0, store.next_seq, 10)] == [0, 1, 2, 3, 4]
+
+
+def test_a_segment_that_cannot_be_started_is_retried_after_the_next_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.open fails at rotation (EMFILE): the batch is kept, the old segment grows, and the
+    next write starts the new segment; nothing is lost or repeated."""
+    store = opened(tmp_path, segment_bytes=200)
+    real_open = os.open
+
+    def no_descriptors(path: object, flags: int, mode: int = 0o777) -> int:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr("hub.store.os.open", no_descriptors)
+    for n in range(0, 12, 4):
+        store.append(entries(4, n))
+    assert (len(store.segments), store.rotate_errors, store.next_seq) == (1, 2, 12)
+    monkeypatch.setattr("hub.store.os.open", real_open)
+    store.append(entries(4, 12))
+    assert len(store.segments) == 2 and store.segments[1].first == 16
+    assert [r.seq for r in store.reader().read(0, 16, 100)] == list(range(16))
+    store.close()
+    assert opened(tmp_path, segment_bytes=200).next_seq == 16
+
+
+def test_the_interval_syncer_counts_failures_and_tries_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed interval fsync is counted in sync_errors and the segment stays dirty."""
+    store = opened(tmp_path, fsync="interval")
+    store.syncer.stop()  # driven by hand below
+    store.append(entries(2))
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("hub.fsync.os.fsync", failing)
+    assert store.syncer.sync_once() is False and store.syncer.sync_once() is False
+    assert store.sync_errors == 2 and store.syncer.dirty
+    monkeypatch.undo()
+    assert store.syncer.sync_once() is True and not store.syncer.dirty
