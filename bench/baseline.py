@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import zmq
@@ -47,13 +48,18 @@ def baseline_main(endpoint: str, expect: int, report: str, latency: bool, stop: 
 
 
 class Baseline:
-    """Bench-side handle on one baseline process."""
+    """Bench-side handle on one baseline process (or, with ``main`` and ``names``, on another
+    receiver process of the same signature: `bench.floor`)."""
 
-    def __init__(self, expect: int, report: str, latency: bool = False) -> None:
+    def __init__(
+        self, expect: int, report: str, latency: bool = False,
+        main: Callable[..., None] = baseline_main, names: Sequence[str] = (NAME,),
+    ) -> None:  # fmt: skip
         self.expect = expect
         self.report = report
         self.latency = latency
-        self.names = [NAME]
+        self.main = main
+        self.names = list(names)
         self._process: Any = None
         self._stop: Any = None
 
@@ -62,7 +68,7 @@ class Baseline:
         ctx = multiprocessing.get_context("spawn")
         self._stop = ctx.Event()
         args = (endpoint, self.expect, self.report, self.latency, self._stop)
-        self._process = ctx.Process(target=baseline_main, args=args, name="bench-baseline")
+        self._process = ctx.Process(target=self.main, args=args, name=f"bench-{self.names[0]}")
         self._process.start()
 
     def alive(self) -> bool:

@@ -10,15 +10,18 @@ from collections.abc import Callable
 from bench import report
 from bench.collector import Done
 from bench.report import Row
-from bench.session import Run, Session, baseline, measure
+from bench.session import Run, Session, baseline, design_floor, measure
 
 
 def throughput(session: Session) -> list[Row]:
-    """Messages/s into 1 idle consumer, deliveries/s into ``fanout`` consumers, vs the loop
-    (the three receivers take turns, `Session.interleaved`)."""
+    """Messages/s into 1 idle consumer, deliveries/s into ``fanout`` consumers, vs the loop and
+    the design floor (`bench.floor`; the four receivers take turns, `Session.interleaved`)."""
     s, n = session.settings, session.settings.messages
-    makers = [baseline(n), session.hub(1, n), session.hub(s.fanout, n)]
-    base, one, many = session.interleaved(makers, n)
+    makers = [
+        baseline(n), session.hub(1, n), session.hub(s.fanout, n),
+        design_floor(n, consumers=s.fanout),
+    ]  # fmt: skip
+    base, one, many, floor = session.interleaved(makers, n)
     session.keep_baseline(base)
     b = report.rate(base.rate)
     deliveries = many.rate * s.fanout
@@ -48,8 +51,16 @@ def throughput(session: Session) -> list[Row]:
             ">= 5x",
             deliveries >= 5 * base.rate,
         ),
+        Row(
+            f"{s.fanout} consumers, design floor (messages)",
+            report.rate(floor.rate),
+            b,
+            floor.rate / base.rate,
+        ),
+        Row(f"{s.fanout} consumers: hub / design floor", "", "", many.rate / floor.rate),
         cpu_row("1 consumer", one, base),
         cpu_row(f"{s.fanout} consumers", many, base),
+        cpu_row(f"{s.fanout} consumers, design floor", floor, base),
     ]
 
 
@@ -74,7 +85,9 @@ def latency(session: Session) -> list[Row]:
     for load, count in sorted(s.latency_messages.items()):
         base = session.run(baseline(count, latency=True), count, load)
         one = session.run(session.hub(1, count, latency=True), count, load)
+        floor = session.run(design_floor(count, latency=True), count, load)
         rows += _latency_rows(load, one.done["fast"], base.done["baseline"])
+        rows += _floor_rows(load, floor.done["floor"], one.done["fast"], base.done["baseline"])
         rows.append(
             Row(
                 f"{load:,}/s: publisher achieved",
@@ -104,6 +117,21 @@ def _latency_rows(load: int, hub_done: Done, base_done: Done) -> list[Row]:
                 met,
             )
         )
+    return rows
+
+
+def _floor_rows(load: int, floor_done: Done, hub_done: Done, base_done: Done) -> list[Row]:
+    """The design floor (`bench.floor`) against the loop, and the hub against the floor."""
+    floor, hub = sorted(floor_done.samples), sorted(hub_done.samples)
+    base = sorted(base_done.samples)
+    rows = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        f = report.percentile(floor, fraction)
+        h = report.percentile(hub, fraction)
+        b = report.percentile(base, fraction)
+        rows.append(Row(f"{load:,}/s: {label}, design floor", report.micros(f), report.micros(b),
+                        f / max(b, 1)))  # fmt: skip
+        rows.append(Row(f"{load:,}/s: {label}, hub / design floor", "", "", h / max(f, 1)))
     return rows
 
 

@@ -13,11 +13,13 @@ import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 from bench.baseline import Baseline
 from bench.collector import Collector, Done
+from bench.floor import floor_main, floor_names
 from bench.hubproc import COUNTING, STALLED, Hub, consumer_entry, cpu_seconds
 from bench.publisher import Publisher
 
@@ -166,6 +168,13 @@ class Session:
 def baseline(count: int, latency: bool = False) -> ReceiverFactory:
     """A factory for the plain SUB loop."""
     return lambda _tmp, report_to: Baseline(count, report_to, latency)
+
+
+def design_floor(count: int, latency: bool = False, consumers: int = 1) -> ReceiverFactory:
+    """A factory for the reactor + a hand-off per consumer, nothing else (`bench.floor`)."""
+    main = partial(floor_main, consumers=consumers)
+    names = floor_names(consumers)
+    return lambda _tmp, report_to: Baseline(count, report_to, latency, main, names)
 
 
 def counting_consumers(
