@@ -72,14 +72,15 @@ class Spool:
             log.info("consumer %s: resuming from seq %d (%d record(s) to read back)",
                      self.name, cursor, end - cursor)  # fmt: skip
 
-    def offer_live(self, items: list[Item], end: int) -> bool:
-        """Window ``items`` if the spool is live and has room (they may not be on disk yet: a
-        live spool never reads the log); False, doing nothing, otherwise."""
+    def offer_live(self, items: list[Item], end: int, size: int | None = None) -> bool:
+        """Window ``items`` (``size`` bytes, if known) if the spool is live and has room (they
+        may not be on disk yet: a live spool never reads the log); False, doing nothing,
+        otherwise."""
         with self.lock:
             if self.spilled or self.queue.is_full:
                 return False
             self.offered_end = end
-            self.queue.put_many(items)
+            self.queue.put_many(items, size)
             return True
 
     def offer(self, items: list[Item], end: int) -> None:

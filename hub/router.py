@@ -29,7 +29,7 @@ from hub.message import Message
 from hub.stats import Stats
 from hub.store import SegmentLog
 from hub.topics import TopicMatcher
-from hub.workqueue import SEQ, Item
+from hub.workqueue import SEQ, SIZE, Item
 from hub.zmq_input import Batch
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,12 @@ class Router:
         self, pending: dict[Route, list[Item]], entries: list[tuple[float, str, bytes, bytes]]
     ) -> None:
         end = self.store.next_seq + len(entries)
-        later = [(r, items) for r, items in pending.items() if not r.spool.offer_live(items, end)]
+        sizes: dict[int, int] = {}  # id of an item list -> its bytes: consumers share lists
+        later = [
+            (r, items)
+            for r, items in pending.items()
+            if not r.spool.offer_live(items, end, _size(items, sizes))
+        ]
         self._write(Unwritten(entries, later, end))
         for route, items in pending.items():
             self.stats.on_enqueued(route.name, len(items))
@@ -224,6 +229,14 @@ class Router:
         self.stats.on_paused(paused_for)
         log.info("input resumed after %.3f s paused", paused_for)
         self.resume_input()
+
+
+def _size(items: list[Item], sizes: dict[int, int]) -> int:
+    """The bytes of ``items``, summed once per list."""
+    size = sizes.get(id(items))
+    if size is None:
+        size = sizes[id(items)] = sum(map(SIZE, items))
+    return size
 
 
 def _per_route(groups: dict[Decision, list[Item]]) -> dict[Route, list[Item]]:

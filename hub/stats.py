@@ -22,7 +22,7 @@ from hub.report import Report
 WINDOW_SIZE = 4096
 WINDOW_S = 60.0
 SAMPLES_PER_BATCH = 64  # timing samples kept per reported batch (see on_outcomes)
-SAMPLE_EVERY = 8  # of a report of more than this many done messages, at most one in this many
+SAMPLE_EVERY = 32  # of a report of more than this many done messages, at most one in this many
 HISTORY = 600  # one sample a tick (1 s): ten minutes of rates and backlog
 
 

@@ -84,10 +84,12 @@ class WorkQueue:
         """True when the queue is below its low-water mark."""
         return len(self._items) <= self.low_mark
 
-    def put_many(self, items: Sequence[Item]) -> bool:
-        """Append ``items`` (not kept: the router shares one list between consumers); return
-        True when the queue is now at or over its bound."""
-        size = sum(map(SIZE, items))
+    def put_many(self, items: Sequence[Item], size: int | None = None) -> bool:
+        """Append ``items`` (not kept: the router shares one list between consumers), whose
+        messages weigh ``size`` bytes (summed here if not given); return True when the queue
+        is now at or over its bound."""
+        if size is None:
+            size = sum(map(SIZE, items))
         with self._cond:
             self._items.extend(items)
             self.bytes += size

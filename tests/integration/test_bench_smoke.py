@@ -30,12 +30,14 @@ def run_module(args: list[str], timeout: float) -> subprocess.CompletedProcess[s
 
 @pytest.mark.integration
 def test_bench_runs_every_scenario_and_counts_every_message() -> None:
-    """`python -m bench` with tiny counts completes every scenario with zero loss (exit 0)."""
+    """`python -m bench` with tiny counts completes every scenario, the design floor included,
+    with zero loss (exit 0)."""
     done = run_module(["bench", *TINY], timeout=100)
     assert done.returncode == 0, done.stdout + done.stderr
     for section in ("### throughput", "### latency", "### isolation", "### memory"):
         assert section in done.stdout, done.stdout
     assert "| 1 consumer |" in done.stdout
+    assert "| 1,000/s: p99, design floor |" in done.stdout  # bench.floor counted every message
 
 
 @pytest.mark.integration
