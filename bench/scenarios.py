@@ -136,11 +136,11 @@ def _floor_rows(load: int, floor_done: Done, hub_done: Done, base_done: Done) ->
 
 
 def isolation(session: Session) -> list[Row]:
-    """The fast consumer's throughput alone and with a stalled consumer beside it."""
+    """The fast consumer's throughput alone and with a stalled consumer beside it (taking turns,
+    best of ``--repeat`` each, as the throughput runs)."""
     s, base = session.settings, session.baseline()
     n, b = s.messages, report.rate(base.rate)
-    alone = session.run(session.hub(1, n), n)
-    beside = session.run(session.hub(1, n, stalled=True), n)
+    alone, beside = session.interleaved([session.hub(1, n), session.hub(1, n, stalled=True)], n)
     kept = beside.rate / alone.rate
     return [
         Row("fast consumer alone", report.rate(alone.rate), b, alone.rate / base.rate),
