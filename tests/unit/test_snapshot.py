@@ -53,6 +53,7 @@ def test_a_pause_under_way_counts_in_input_paused_s() -> None:
 def test_process_figures_are_left_out_when_proc_cannot_be_read(monkeypatch: Any) -> None:
     """Out of file descriptors (EMFILE reading /proc): the snapshot still builds, and the two
     process figures are None, so no sink exports a made-up value."""
+
     def no_descriptors(pid: int) -> None:
         raise OSError(24, "Too many open files")
 
