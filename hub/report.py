@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from hub.delivery import Outcome
-from hub.workqueue import Item
+from hub.workqueue import SEQ, Item
 
 
 class Report:
@@ -35,7 +35,7 @@ class Report:
 
     def seqs(self) -> list[int]:
         """The log positions of every message in the report (to mark them finished)."""
-        return [item.seq for item in self.items] + [o.seq for o in self.outcomes]
+        return [*map(SEQ, self.items), *(o.seq for o in self.outcomes)]
 
     def outcome(self, index: int, offset: float) -> Outcome:
         """Done message ``index`` as an `Outcome`; ``offset`` is ``time.time() -

@@ -136,7 +136,10 @@ class WorkQueue:
         with self._cond:
             outstanding = self._outstanding
             if not self._done and seqs == list(islice(outstanding, len(seqs))):
-                for _ in seqs:  # the usual case: the oldest ones, in order
+                if len(seqs) == len(outstanding):  # the usual case: all it took, in order
+                    outstanding.clear()
+                    return
+                for _ in seqs:  # the oldest ones, in order
                     outstanding.popleft()
                 return
             self._done.update(seqs)
