@@ -1,6 +1,7 @@
 """Each consumer's committed position in the shared log, in ``<state_dir>/cursors.json``.
 
-Runs on the reactor thread (load at start, ``commit`` every ``commit_interval_s`` and at stop).
+``load`` runs on the reactor at start; ``commit`` on the ``store:commit`` thread every
+``commit_interval_s`` (`hub.committer`) and on the reactor once more at stop.
 A cursor is the first seq the consumer has not finished: on restart it resumes there, so at
 most what it finished since the last commit is delivered twice after a crash. Writes are atomic
 (temporary file + rename) and fsynced unless the fsync policy is ``never``.

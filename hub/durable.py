@@ -1,21 +1,25 @@
 """The hub's durable state under ``state_dir``: the shared log, the cursors, every spool.
 
 Runs on the reactor thread (``open``, ``spool_for``, ``forget``, ``commit``, ``close``); the
-spools it creates are also used by worker threads (see `hub.backlog`).
+spools it creates are also used by worker threads (see `hub.backlog`), and the cursor file is
+written by the ``store:commit`` thread (`hub.committer`), which reports back to the reactor.
 
 ``<state_dir>/log/`` holds the segments, ``<state_dir>/cursors.json`` each consumer's first
 unfinished seq, ``<state_dir>/deadletters.sqlite`` the dead letters (`hub.deadletters`).
-``commit`` runs every ``backlog.commit_interval_s``: it saves the cursors and deletes segments
-every consumer (running or halted) has finished with.
+``commit`` runs every ``backlog.commit_interval_s``: it has the cursors saved and, once they
+are, deletes segments every consumer (running or halted) has finished with. ``close`` saves
+them one last time on the reactor itself.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hub.backlog import Spool
+from hub.committer import Committer
 from hub.config import HubConfig
 from hub.cursors import CursorFile
 from hub.store import SegmentLog
@@ -44,16 +48,23 @@ class Durable:
         self.retired: dict[str, Spool] = {}  # an instance a reload is replacing, until forgotten
         self.saved: dict[str, int] = {}
         self.commit_errors = 0
+        self.committer: Committer | None = None
+        self._call: Callable[..., object] = lambda f, *args: f(*args)
+        self._closed = False
 
     @property
     def max_disk_bytes(self) -> int:
         return self.config.backlog.max_disk_mb * MB
 
-    def open(self) -> None:
-        """Load the cursors and recover the log."""
+    def open(self, call_from_thread: Callable[..., object]) -> None:
+        """Load the cursors, recover the log, start the committer thread; it reports back
+        through ``call_from_thread`` (``reactor.callFromThread``)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.saved = self.cursors.load()
         self.store.open(min_next_seq=max(self.saved.values(), default=0))
+        self._call = call_from_thread
+        self.committer = Committer(self.cursors, self._report)
+        self.committer.start()
 
     def window_bytes(self, consumers: int) -> int:
         """The byte bound of one consumer's in-memory window."""
@@ -111,16 +122,23 @@ class Durable:
         return points
 
     def commit(self) -> None:
-        """Save the cursors and delete segments nobody needs any more. If the cursors cannot
-        be saved (a full disk), log and count it and keep every segment: the saved cursors,
-        older, may still point into them; the next commit tries again."""
-        points = self.points()
-        try:
-            self.cursors.commit(points)
-        except OSError as exc:
+        """Have the cursors saved (on the committer thread); `_committed` follows."""
+        if self.committer is not None:
+            self.committer.submit(self.points())
+
+    def _report(self, points: dict[str, int], error: OSError | None) -> None:
+        self._call(self._committed, points, error)  # committer thread -> reactor
+
+    def _committed(self, points: dict[str, int], error: OSError | None) -> None:
+        """The cursors are saved: delete the segments nobody needs. If they could not be (a
+        full disk), log and count it and keep every segment: the saved cursors, older, may
+        still point into them; the next commit tries again."""
+        if self._closed:
+            return  # close() committed newer cursors itself
+        if error is not None:
             self.commit_errors += 1
             log.error("cannot commit the cursors to %s: %s; keeping every log segment, the "
-                      "next commit tries again", self.cursors.path, exc)  # fmt: skip
+                      "next commit tries again", self.cursors.path, error)  # fmt: skip
             return
         self.saved = points
         freed = self.store.release(min(points.values(), default=self.store.next_seq))
@@ -128,8 +146,18 @@ class Durable:
             log.debug("store: released %d bytes", freed)
 
     def close(self) -> None:
-        """Final commit, flush and close (shutdown, after the workers stopped)."""
-        self.commit()
+        """Final commit, on this thread, then flush and close (shutdown, after the workers
+        stopped)."""
+        if self.committer is not None:
+            self.committer.stop()
+        points = self.points()
+        try:
+            self.cursors.commit(points)
+        except OSError as exc:
+            self._committed(points, exc)
+        else:
+            self._committed(points, None)
+        self._closed = True
         self.store.close()
         for spool in self.spools.values():
             spool.reader.close()

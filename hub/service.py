@@ -97,7 +97,7 @@ class HubService:
     def start(self) -> defer.Deferred:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
         self.started_at = time.time()
-        self.durable.open()
+        self.durable.open(self.reactor.callFromThread)
         self.dead_letters.open()
         self.upkeep.start()
         loaded = load_consumers(self.config.enabled_consumers, self.publisher)

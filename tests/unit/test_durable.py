@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import queue
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -15,13 +18,27 @@ from hub.topics import TopicMatcher
 from hub.workqueue import Item, WorkQueue
 
 
+class Reactor:
+    """Stands in for ``reactor.callFromThread``: the test thread runs what the committer thread
+    reports, as the reactor would."""
+
+    def __init__(self) -> None:
+        self.calls: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = queue.Queue()
+
+    def call_from_thread(self, f: Callable[..., Any], *args: Any) -> None:
+        self.calls.put((f, args))
+
+    def run_next(self) -> None:
+        f, args = self.calls.get(timeout=10)
+        f(*args)
+
+
 def test_forgetting_a_removed_consumer_reports_its_disk_backlog(tmp_path: Path) -> None:
     """A removed consumer's spilled messages are counted; a replaced one's are handed over."""
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path)})
     durable = Durable(config)
-    durable.open()
-    queue = WorkQueue("c", bound=2)
-    spool = durable.spool_for("c", queue, TopicMatcher(["*"]))
+    durable.open(Reactor().call_from_thread)
+    spool = durable.spool_for("c", WorkQueue("c", bound=2), TopicMatcher(["*"]))
 
     def log(numbers: range) -> list[Item]:
         entries = [(0.0, "", b"t", orjson.dumps({"msg": n})) for n in numbers]
@@ -41,12 +58,12 @@ def test_forgetting_a_removed_consumer_reports_its_disk_backlog(tmp_path: Path) 
 def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ENOSPC on cursors.json: counted, no exception, no segment released; the next commit
-    saves the cursors."""
+    """ENOSPC on cursors.json (on the committer thread): counted on the reactor, no exception,
+    no segment released; the next commit saves the cursors and releases them."""
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
                                "backlog": {"segment_mb": 1}})  # fmt: skip
-    durable = Durable(config)
-    durable.open()
+    durable, reactor = Durable(config), Reactor()
+    durable.open(reactor.call_from_thread)
     durable.spool_for("c", WorkQueue("c", bound=10), TopicMatcher(["*"]))
     for _ in range(3):  # three segments, all finished with (nothing offered to "c")
         durable.store.append([(0.0, "", b"t", b"x" * (600 << 10))] * 2)
@@ -58,10 +75,12 @@ def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retri
     monkeypatch.setattr(CursorFile, "commit", full_disk)
     segments = len(durable.store.segments)
     durable.commit()
+    reactor.run_next()
     assert durable.hub_snapshot()["cursor_commit_errors"] == 1
     assert len(durable.store.segments) == segments and durable.saved == {}
     monkeypatch.setattr(CursorFile, "commit", real_commit)
     durable.commit()
+    reactor.run_next()
     assert durable.saved == {"c": durable.store.next_seq}
     assert len(durable.store.segments) < segments
     durable.close()
