@@ -71,6 +71,17 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def steal_ms() -> float:
+    """CPU time the hypervisor gave to other guests since boot, all CPUs (``/proc/stat``'s
+    ``steal``), in ms; 0 where it is not known. A run during which it grows was disturbed."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def machine_header(argv: Sequence[str]) -> str:
     """Markdown lines naming the command, date, machine and load."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     session = Session(settings_from(args))
     print(report.machine_header(argv), flush=True)
     for name in chosen(args.only):
-        started = time.monotonic()
+        started, stolen = time.monotonic(), report.steal_ms()
         try:
             rows = SCENARIOS[name](session)
         except LossError as error:
@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception:
             log.exception("%s: the harness failed", name)
             return EXIT_HARNESS
-        took = time.monotonic() - started
-        print(f"\n{report.table(f'{name} ({took:.0f} s, load {report.load()})', rows)}", flush=True)
+        took, stolen = time.monotonic() - started, report.steal_ms() - stolen
+        title = f"{name} ({took:.0f} s, load {report.load()}, CPU steal {stolen:.0f} ms)"
+        print(f"\n{report.table(title, rows)}", flush=True)
     return EXIT_OK
