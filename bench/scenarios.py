@@ -6,9 +6,9 @@ Runs in the bench process's main thread, on the runs and session of :mod:`bench.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 
 from bench import report
-from bench.collector import Done
 from bench.report import Row
 from bench.session import Run, Session, baseline, design_floor, measure
 
@@ -79,31 +79,39 @@ def cpu_row(label: str, run: Run, base: Run) -> Row:
 
 
 def latency(session: Session) -> list[Row]:
-    """send -> consume() start at each fixed offered load, hub vs loop."""
+    """send -> consume() start at each fixed offered load: the loop, the hub and the design
+    floor taking turns, ``--repeat`` rounds, each one's samples pooled over the rounds."""
     s = session.settings
     rows: list[Row] = []
     for load, count in sorted(s.latency_messages.items()):
-        base = session.run(baseline(count, latency=True), count, load)
-        one = session.run(session.hub(1, count, latency=True), count, load)
-        floor = session.run(design_floor(count, latency=True), count, load)
-        rows += _latency_rows(load, one.done["fast"], base.done["baseline"])
-        rows += _floor_rows(load, floor.done["floor"], one.done["fast"], base.done["baseline"])
+        makers = [
+            baseline(count, latency=True), session.hub(1, count, latency=True),
+            design_floor(count, latency=True),
+        ]  # fmt: skip
+        base, hub, floor = session.paced(makers, count, load)
+        samples = [_pooled(runs) for runs in (base, hub, floor)]
+        rows += _latency_rows(load, samples[1], samples[0])
+        rows += _floor_rows(load, samples[2], samples[1], samples[0])
         rows.append(
             Row(
-                f"{load:,}/s: publisher achieved",
-                report.rate(one.send_rate),
-                report.rate(base.send_rate),
+                f"{load:,}/s: publisher achieved (lowest)",
+                report.rate(min(r.send_rate for r in hub)),
+                report.rate(min(r.send_rate for r in base)),
             )
         )
     return rows
 
 
-def _latency_rows(load: int, hub_done: Done, base_done: Done) -> list[Row]:
-    hub_sorted, base_sorted = sorted(hub_done.samples), sorted(base_done.samples)
+def _pooled(runs: list[Run]) -> list[int]:
+    """Every latency sample of one receiver's runs, sorted."""
+    return sorted(chain.from_iterable(d.samples for run in runs for d in run.done.values()))
+
+
+def _latency_rows(load: int, hub: list[int], base: list[int]) -> list[Row]:
     rows = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999)):
-        h = report.percentile(hub_sorted, fraction)
-        b = report.percentile(base_sorted, fraction)
+        h = report.percentile(hub, fraction)
+        b = report.percentile(base, fraction)
         target, met = "", None
         if load == 1000 and label == "p99":
             target, met = "<= 1.2x", h <= 1.2 * b
@@ -120,10 +128,8 @@ def _latency_rows(load: int, hub_done: Done, base_done: Done) -> list[Row]:
     return rows
 
 
-def _floor_rows(load: int, floor_done: Done, hub_done: Done, base_done: Done) -> list[Row]:
+def _floor_rows(load: int, floor: list[int], hub: list[int], base: list[int]) -> list[Row]:
     """The design floor (`bench.floor`) against the loop, and the hub against the floor."""
-    floor, hub = sorted(floor_done.samples), sorted(hub_done.samples)
-    base = sorted(base_done.samples)
     rows = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
         f = report.percentile(floor, fraction)

@@ -136,6 +136,16 @@ class Session:
         ]
         return [max((r[i] for r in rounds), key=lambda run: run.rate) for i in range(len(makers))]
 
+    def paced(self, makers: list[ReceiverFactory], count: int, rate: float) -> list[list[Run]]:
+        """Every run of ``repeat`` rounds at ``rate`` messages a second, the receivers taking
+        turns in each round; per receiver, its runs."""
+        timeout = self.settings.idle_timeout
+        rounds = [
+            [measure(make, count, rate, timeout) for make in makers]
+            for _ in range(self.settings.repeat)
+        ]
+        return [[r[i] for r in rounds] for i in range(len(makers))]
+
     def baseline(self) -> Run:
         """The plain loop's throughput run (the first caller pays for it)."""
         if self._baseline is None:
