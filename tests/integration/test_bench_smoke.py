@@ -55,5 +55,5 @@ def test_bench_wakeup_prints_every_mode() -> None:
     done = run_module(["bench.wakeup", "--count", "50"], timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     modes = [line.split()[0] for line in done.stdout.splitlines()]
-    assert modes == ["idle", "busy", "late", "early"], done.stdout
+    assert modes == ["idle", "simple", "busy", "late", "early"], done.stdout
     assert all(" p99 " in line for line in done.stdout.splitlines())
