@@ -3,9 +3,9 @@ worker thread, and nothing else.
 
 ``floor_main`` runs in its own process (``spawn``), like the baseline: the epoll reactor on the
 main thread reads with `hub.zmq_input.receive`, exactly as the hub does, decodes each envelope
-once with ``json.loads`` (the loop's decoder) and appends the batch to one deque per consumer
-under a ``threading.Condition``; each consumer's worker thread (``floor:worker:<n>``) takes what
-is there and counts it with the same `bench.tally.Tally` as the loop. No validation, routing,
+once with ``json.loads`` (the loop's decoder) and puts the batch in one ``queue.SimpleQueue``
+per consumer; each consumer's worker thread (``floor:worker:<n>``) takes the batches and counts
+them with the same `bench.tally.Tally` as the loop. No validation, routing,
 log, metrics or stats.
 
 It answers one question in the same run as the hub and the loop: what do the parts every hub
@@ -18,8 +18,8 @@ this floor (the limit of the architecture). Its handle is `bench.baseline.Baseli
 from __future__ import annotations
 
 import json
+import queue
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -83,30 +83,23 @@ def fan_out(batch: list[list[bytes]], handoffs: list[Handoff]) -> None:
 
 
 class Handoff:
-    """The queue between the reactor (``put``) and one worker thread (``run``)."""
+    """The queue between the reactor (``put``) and one worker thread (``run``): a
+    ``queue.SimpleQueue`` of batches, the cheapest hand-off CPython has (``get`` blocks in C)."""
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally
-        self.cond = threading.Condition()
-        self.items: deque[dict[str, Any]] = deque()
+        self.batches: queue.SimpleQueue[list[dict[str, Any]]] = queue.SimpleQueue()
 
     def put(self, envelopes: list[dict[str, Any]]) -> None:
-        """Reactor: hand decoded envelopes over and wake the worker."""
-        with self.cond:
-            self.items.extend(envelopes)
-            self.cond.notify()
+        """Reactor: hand decoded envelopes over (wakes the worker if it waits)."""
+        self.batches.put(envelopes)
 
     def run(self, finished: Callable[[], None]) -> None:
-        """Worker thread: take everything queued and count it; after the last message call
+        """Worker thread: count every envelope handed over; after the last message call
         ``finished``."""
-        observe, tally = self.tally.observe, self.tally
+        observe, tally, get = self.tally.observe, self.tally, self.batches.get
         while not tally.finished:
-            with self.cond:
-                while not self.items:
-                    self.cond.wait()
-                taken = list(self.items)
-                self.items.clear()
-            for envelope in taken:
+            for envelope in get():
                 observe(*envelope["msg"][STAMP])
         finished()
 
