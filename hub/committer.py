@@ -55,12 +55,7 @@ class Committer:
 
     def _run(self) -> None:
         while (cursors := self._next()) is not None:
-            try:
-                self.cursors.commit(cursors)
-            except OSError as exc:
-                self.report(cursors, exc)
-            else:
-                self.report(cursors, None)
+            self.report(cursors, save(self.cursors, cursors))
 
     def _next(self) -> Cursors | None:
         with self._cond:
@@ -68,3 +63,12 @@ class Committer:
                 self._cond.wait()
             cursors, self._pending = self._pending, None
             return cursors
+
+
+def save(cursor_file: CursorFile, cursors: Cursors) -> OSError | None:
+    """Save ``cursors``; the error the disk refused them with, or None (any thread)."""
+    try:
+        cursor_file.commit(cursors)
+    except OSError as exc:
+        return exc
+    return None

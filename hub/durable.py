@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.backlog import Spool
-from hub.committer import Committer
+from hub.committer import Committer, save
 from hub.config import HubConfig
 from hub.cursors import CursorFile
 from hub.store import SegmentLog
@@ -151,12 +151,7 @@ class Durable:
         if self.committer is not None:
             self.committer.stop()
         points = self.points()
-        try:
-            self.cursors.commit(points)
-        except OSError as exc:
-            self._committed(points, exc)
-        else:
-            self._committed(points, None)
+        self._committed(points, save(self.cursors, points))
         self._closed = True
         self.store.close()
         for spool in self.spools.values():
