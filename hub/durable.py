@@ -141,7 +141,10 @@ class Durable:
                       "next commit tries again", self.cursors.path, error)  # fmt: skip
             return
         self.saved = points
-        freed = self.store.release(min(points.values(), default=self.store.next_seq))
+        # the points were worked out before the write: a consumer a reload added since may
+        # need older records than they say, so the current points bound the release too
+        needed = min([*points.values(), *self.points().values()], default=self.store.next_seq)
+        freed = self.store.release(needed)
         if freed:
             log.debug("store: released %d bytes", freed)
 

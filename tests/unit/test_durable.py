@@ -84,3 +84,29 @@ def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retri
     assert durable.saved == {"c": durable.store.next_seq}
     assert len(durable.store.segments) < segments
     durable.close()
+
+
+def test_a_commit_finishing_after_a_consumer_came_back_keeps_what_it_needs(
+    tmp_path: Path,
+) -> None:
+    """A commit worked out without consumer "b" (removed) completes after a reload brought "b"
+    back at its saved cursor: the segments "b" still needs are kept."""
+    config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
+                               "backlog": {"segment_mb": 1}})  # fmt: skip
+    durable, reactor = Durable(config), Reactor()
+    durable.open(reactor.call_from_thread)
+    durable.spool_for("a", WorkQueue("a", bound=10), TopicMatcher(["*"]))
+    b = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
+    for _ in range(3):  # three segments
+        durable.store.append([(0.0, "", b"t", b"x" * (600 << 10))] * 2)
+    b.offer([Item(Message("t", {"msg": 0}), 0.0, 0)], durable.store.next_seq)  # b holds seq 0
+    durable.commit()
+    reactor.run_next()
+    assert durable.saved == {"a": durable.store.next_seq, "b": 0}
+    durable.forget("b")
+    durable.commit()  # worked out without "b"
+    durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))  # back, at seq 0
+    segments = len(durable.store.segments)
+    reactor.run_next()
+    assert len(durable.store.segments) == segments and durable.store.oldest_seq == 0
+    durable.close()
