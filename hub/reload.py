@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from twisted.internet import defer
+from twisted.internet import defer, task
 
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
@@ -122,6 +122,19 @@ class Reloader:
             self.running = None
             self.again = False
 
+    async def _log_writable(self) -> bool:
+        """Wait while the durable log refuses writes: the batch waiting to be written was routed
+        to the running consumers' spools, so re-routing waits for it. False if the hub stops."""
+        router = self.service.router
+        if router.unwritten is not None:
+            log.warning("reload: waiting until the durable log can be written again (a refused "
+                        "batch is routed to the running consumers)")  # fmt: skip
+        while router.unwritten is not None:
+            if self.service.stopping:
+                return False
+            await task.deferLater(self.service.reactor, 1.0, lambda: None)
+        return True
+
     async def _reload_once(self) -> ReloadResult:
         old: HubConfig = self.service.config
         try:
@@ -131,6 +144,8 @@ class Reloader:
         except (ConfigError, PluginLoadError) as err:
             log.error("reload rejected, keeping the running configuration: %s", err)
             return ReloadResult(False, f"reload rejected: {err}")
+        if not await self._log_writable():
+            return ReloadResult(False, "reload abandoned: the hub is stopping")
         ignored = restart_only_changes(old, new)
         if ignored:
             log.warning("reload: changes to %s need a restart; ignored", ", ".join(ignored))

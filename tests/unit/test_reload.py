@@ -95,7 +95,7 @@ def test_drain_in_time_cancels_deadline_and_drops_nothing() -> None:
 def test_invalid_config_is_rejected() -> None:
     """A ConfigError from loading leaves the running config in place and says why."""
     config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
-    svc = SimpleNamespace(config=config, stopping=False)
+    svc = SimpleNamespace(config=config, stopping=False, router=SimpleNamespace(unwritten=None))
 
     def broken(path: Any) -> HubConfig:
         raise ConfigError("hub.yaml: consumers.x.threads: expected a whole number")
@@ -104,6 +104,25 @@ def test_invalid_config_is_rejected() -> None:
     Reloader(svc, "hub.yaml", load=broken).reload().addCallback(results.append)
     assert not results[0].applied and results[0].summary.startswith("reload rejected: hub.yaml")
     assert svc.config is config
+
+
+def test_a_reload_waits_while_the_log_refuses_a_batch() -> None:
+    """A refused batch was routed to the running consumers: re-routing waits (rechecking each
+    second) until it is written, and gives up if the hub stops meanwhile."""
+    clock = task.Clock()
+    router = SimpleNamespace(unwritten=object())
+    svc = SimpleNamespace(reactor=clock, stopping=False, router=router)
+    waited = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
+    clock.advance(3)
+    assert not waited.called
+    router.unwritten = None
+    clock.advance(1)
+    assert waited.result is True
+    router.unwritten = object()
+    stopped = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
+    svc.stopping = True
+    clock.advance(1)
+    assert stopped.result is False
 
 
 def test_status_line() -> None:
