@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.prometheus import MetricsPage
@@ -20,9 +21,15 @@ def _dashboard() -> dict[str, Any]:
     return json.loads(DASHBOARD.read_text())  # type: ignore[no-any-return]
 
 
-def _exported() -> set[str]:
+def exported_samples() -> list[tuple[str, dict[str, str]]]:
+    """(name, labels) of every sample /metrics serves for the test snapshot."""
     body = MetricsPage(snapshot).render(FakeRequest())  # type: ignore[arg-type]
-    return {s.name for f in text_string_to_metric_families(body.decode()) for s in f.samples}
+    families = text_string_to_metric_families(body.decode())
+    return [(s.name, dict(s.labels)) for f in families for s in f.samples]
+
+
+def _exported() -> set[str]:
+    return {name for name, _ in exported_samples()}
 
 
 def test_every_queried_metric_is_exported() -> None:
@@ -30,6 +37,13 @@ def test_every_queried_metric_is_exported() -> None:
     text = json.dumps(_dashboard())
     used = set(re.findall(r"consumer_hub_[a-z_]+", text))
     assert used and used <= _exported(), used - _exported()
+
+
+def test_every_query_is_valid_promql() -> None:
+    """Each panel's query parses as PromQL once Grafana's range variable is filled in."""
+    for panel in _dashboard()["panels"]:
+        for target in panel.get("targets", []):
+            promql_parser.parse(target["expr"].replace("$__rate_interval", "5m"))
 
 
 def test_consumer_variable_drives_a_repeated_row() -> None:
