@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import report
 from bench.collector import LossError
-from bench.scenarios import SCENARIOS
+from bench.scenarios import DEFAULT, SCENARIOS
 from bench.session import Session, Settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--backlog", type=int, help="backlog size for the memory run")
     parser.add_argument(
         "--only",
-        default=",".join(SCENARIOS),
-        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)",
+        default=",".join(DEFAULT),
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: {','.join(DEFAULT)})",
     )
     parser.add_argument(
         "--profile", type=Path, help="record a py-spy profile of every hub run into this directory"

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from itertools import chain
 
 from bench import report
+from bench.parts import handoff_main, poll_main, reactor_main
 from bench.report import Row
-from bench.session import Run, Session, baseline, design_floor, measure
+from bench.session import Run, Session, baseline, design_floor, measure, receiver
 
 
 def throughput(session: Session) -> list[Row]:
@@ -99,6 +100,32 @@ def latency(session: Session) -> list[Row]:
                 report.rate(min(r.send_rate for r in base)),
             )
         )
+    return rows
+
+
+def parts(session: Session) -> list[Row]:
+    """The design floor taken apart (`bench.parts`) at 1,000 msg/s: the loop, the hub, the
+    floor, the floor's reactor alone, a bare epoll loop and the hand-off alone take turns;
+    p50 and p99 of each against the loop."""
+    count = session.settings.latency_messages[1000]
+    makers = [
+        baseline(count, latency=True), session.hub(1, count, latency=True),
+        design_floor(count, latency=True), receiver(reactor_main, "reactor", count),
+        receiver(poll_main, "poll", count), receiver(handoff_main, "handoff", count),
+    ]  # fmt: skip
+    labels = [
+        "plain loop", "hub", "design floor (reactor + hand-off)",
+        "reactor alone (no hand-off)", "bare epoll, no Twisted (no hand-off)",
+        "hand-off alone (blocking reader thread)",
+    ]  # fmt: skip
+    samples = [_pooled(runs) for runs in session.paced(makers, count, 1000)]
+    rows = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        b = report.percentile(samples[0], fraction)
+        for name, pooled in zip(labels[1:], samples[1:], strict=True):
+            p = report.percentile(pooled, fraction)
+            rows.append(Row(f"1,000/s: {label}, {name}", report.micros(p), report.micros(b),
+                            p / max(b, 1)))  # fmt: skip
     return rows
 
 
@@ -208,4 +235,6 @@ SCENARIOS: dict[str, Callable[[Session], list[Row]]] = {
     "latency": latency,
     "isolation": isolation,
     "memory": memory,
+    "parts": parts,
 }
+DEFAULT = ["throughput", "latency", "isolation", "memory"]  # "parts" only when asked for

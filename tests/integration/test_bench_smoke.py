@@ -57,3 +57,14 @@ def test_bench_wakeup_prints_every_mode() -> None:
     modes = [line.split()[0] for line in done.stdout.splitlines()]
     assert modes == ["idle", "simple", "busy", "late", "early"], done.stdout
     assert all(" p99 " in line for line in done.stdout.splitlines())
+
+
+@pytest.mark.integration
+def test_bench_parts_counts_every_message_in_each_part() -> None:
+    """`python -m bench --only parts` runs each half of the design floor to the last message
+    and prints a row for each (a receiver that lost one would exit 2)."""
+    done = run_module(["bench", "--only", "parts", *TINY], timeout=100)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for part in ("reactor alone", "bare epoll", "hand-off alone", "design floor"):
+        assert f"1,000/s: p99, {part}" in done.stdout, done.stdout
+    assert "### throughput" not in done.stdout  # only what was asked for
