@@ -11,7 +11,9 @@ loop (`bench.baseline`), at the same offered load:
   event loop at all?
 - ``handoff_main`` ("handoff"): the loop's blocking ``recv_multipart`` on a reader thread,
   each message handed to a worker thread through the floor's ``queue.SimpleQueue``: the hand-off
-  without the reactor.
+  without the reactor;
+- ``epoll_floor_main`` ("epoll-floor"): the bare ``epoll`` read and the same hand-off: the floor
+  without Twisted.
 
 Each runs in its own process (``spawn``), like the baseline, and is driven through
 `bench.baseline.Baseline`. Nothing here is used by the hub.
@@ -107,4 +109,28 @@ def handoff_main(endpoint: str, expect: int, report: str, latency: bool, stop: A
         put([loads(envelope)])
     stop.wait()
     handoff.tally.close()
+    sock.close()
+
+
+def epoll_floor_main(endpoint: str, expect: int, report: str, latency: bool, stop: Any) -> None:
+    """The bare ``epoll`` read of ``poll_main``, each batch decoded and handed to one worker
+    thread through the floor's ``Handoff``."""
+    sock = subscriber(endpoint)
+    handoff = Handoff(Tally("epoll-floor", expect, report, latency))
+    done = threading.Event()
+    worker = threading.Thread(
+        target=handoff.run, args=(done.set,), name="parts:worker", daemon=True
+    )
+    worker.start()
+    loads, put = json.loads, handoff.put
+    poller = select.epoll()
+    poller.register(int(sock.getsockopt(zmq.FD)), select.EPOLLIN | select.EPOLLET)
+    while not done.is_set():
+        batch = receive(sock, BATCH)  # edge-triggered: drain, then wait
+        if batch:
+            put([loads(envelope) for _topic, envelope in batch])
+        poller.poll(0.1)  # to notice the worker is done
+    stop.wait()
+    handoff.tally.close()
+    poller.close()
     sock.close()

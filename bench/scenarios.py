@@ -9,7 +9,7 @@ from collections.abc import Callable
 from itertools import chain
 
 from bench import report
-from bench.parts import handoff_main, poll_main, reactor_main
+from bench.parts import epoll_floor_main, handoff_main, poll_main, reactor_main
 from bench.report import Row
 from bench.session import Run, Session, baseline, design_floor, measure, receiver
 
@@ -105,18 +105,19 @@ def latency(session: Session) -> list[Row]:
 
 def parts(session: Session) -> list[Row]:
     """The design floor taken apart (`bench.parts`) at 1,000 msg/s: the loop, the hub, the
-    floor, the floor's reactor alone, a bare epoll loop and the hand-off alone take turns;
-    p50 and p99 of each against the loop."""
+    floor, the floor's reactor alone, a bare epoll loop, the hand-off alone and the floor on a
+    bare epoll loop take turns; p50 and p99 of each against the loop."""
     count = session.settings.latency_messages[1000]
     makers = [
         baseline(count, latency=True), session.hub(1, count, latency=True),
         design_floor(count, latency=True), receiver(reactor_main, "reactor", count),
         receiver(poll_main, "poll", count), receiver(handoff_main, "handoff", count),
+        receiver(epoll_floor_main, "epoll-floor", count),
     ]  # fmt: skip
     labels = [
         "plain loop", "hub", "design floor (reactor + hand-off)",
         "reactor alone (no hand-off)", "bare epoll, no Twisted (no hand-off)",
-        "hand-off alone (blocking reader thread)",
+        "hand-off alone (blocking reader thread)", "bare epoll + hand-off (floor without Twisted)",
     ]  # fmt: skip
     samples = [_pooled(runs) for runs in session.paced(makers, count, 1000)]
     rows = []

@@ -65,6 +65,6 @@ def test_bench_parts_counts_every_message_in_each_part() -> None:
     and prints a row for each (a receiver that lost one would exit 2)."""
     done = run_module(["bench", "--only", "parts", *TINY], timeout=100)
     assert done.returncode == 0, done.stdout + done.stderr
-    for part in ("reactor alone", "bare epoll", "hand-off alone", "design floor"):
+    for part in ("reactor alone", "bare epoll,", "hand-off alone", "design floor", "bare epoll +"):
         assert f"1,000/s: p99, {part}" in done.stdout, done.stdout
     assert "### throughput" not in done.stdout  # only what was asked for
