@@ -8,24 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import promql_parser
-from prometheus_client.parser import text_string_to_metric_families
 
-from hub.prometheus import MetricsPage
-from tests.unit.snapshots import snapshot
-from tests.unit.test_prometheus import FakeRequest
+from tests.unit.scrape import exported_samples
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "plugins" / "grafana" / "consumer-hub.json"
 
 
 def _dashboard() -> dict[str, Any]:
     return json.loads(DASHBOARD.read_text())  # type: ignore[no-any-return]
-
-
-def exported_samples() -> list[tuple[str, dict[str, str]]]:
-    """(name, labels) of every sample /metrics serves for the test snapshot."""
-    body = MetricsPage(snapshot).render(FakeRequest())  # type: ignore[arg-type]
-    families = text_string_to_metric_families(body.decode())
-    return [(s.name, dict(s.labels)) for f in families for s in f.samples]
 
 
 def _exported() -> set[str]:

@@ -7,15 +7,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.prometheus import MetricsPage
+from tests.unit.scrape import FakeRequest
 from tests.unit.snapshots import snapshot
-
-
-class FakeRequest:
-    def __init__(self) -> None:
-        self.headers: dict[bytes, bytes] = {}
-
-    def setHeader(self, name: bytes, value: bytes) -> None:
-        self.headers[name] = value
 
 
 def _scrape(doc: dict[str, Any]) -> tuple[dict[tuple[str, tuple], float], dict[str, str], bytes]:

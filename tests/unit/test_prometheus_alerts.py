@@ -9,7 +9,7 @@ from typing import Any
 import promql_parser
 import yaml
 
-from tests.unit.test_grafana_dashboard import exported_samples
+from tests.unit.scrape import exported_samples
 
 RULES = Path(__file__).resolve().parents[2] / "plugins" / "prometheus" / "consumer-hub-alerts.yml"
 
