@@ -36,7 +36,7 @@ ITEM_COST = 4  # decoded Python objects cost about this many times the message's
 class Durable:
     """Owns the log and cursor file; makes and commits each consumer's `Spool`."""
 
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, call_from_thread: Callable[..., object]) -> None:
         self.config = config
         b = config.backlog
         self.state_dir = Path(config.state_dir)
@@ -49,20 +49,18 @@ class Durable:
         self.saved: dict[str, int] = {}
         self.commit_errors = 0
         self.committer: Committer | None = None
-        self._call: Callable[..., object] = lambda f, *args: f(*args)
+        self._call = call_from_thread  # the committer thread reports back through it
         self._closed = False
 
     @property
     def max_disk_bytes(self) -> int:
         return self.config.backlog.max_disk_mb * MB
 
-    def open(self, call_from_thread: Callable[..., object]) -> None:
-        """Load the cursors, recover the log, start the committer thread; it reports back
-        through ``call_from_thread`` (``reactor.callFromThread``)."""
+    def open(self) -> None:
+        """Load the cursors, recover the log, start the committer thread."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.saved = self.cursors.load()
         self.store.open(min_next_seq=max(self.saved.values(), default=0))
-        self._call = call_from_thread
         self.committer = Committer(self.cursors, self._report)
         self.committer.start()
 

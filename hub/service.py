@@ -63,7 +63,7 @@ class HubService:
         self.reactor = reactor
         self.context = zmq.Context()
         self.stats = Stats()
-        self.durable = Durable(config)
+        self.durable = Durable(config, reactor.callFromThread)
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
         self.supervisor = Supervisor(reactor, self._restart_thread)
         self.publisher = Publisher(reactor, self.context, config)
@@ -97,7 +97,7 @@ class HubService:
     def start(self) -> defer.Deferred:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
         self.started_at = time.time()
-        self.durable.open(self.reactor.callFromThread)
+        self.durable.open()
         self.dead_letters.open()
         self.upkeep.start()
         loaded = load_consumers(self.config.enabled_consumers, self.publisher)

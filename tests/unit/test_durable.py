@@ -36,8 +36,8 @@ class Reactor:
 def test_forgetting_a_removed_consumer_reports_its_disk_backlog(tmp_path: Path) -> None:
     """A removed consumer's spilled messages are counted; a replaced one's are handed over."""
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path)})
-    durable = Durable(config)
-    durable.open(Reactor().call_from_thread)
+    durable = Durable(config, Reactor().call_from_thread)
+    durable.open()
     spool = durable.spool_for("c", WorkQueue("c", bound=2), TopicMatcher(["*"]))
 
     def log(numbers: range) -> list[Item]:
@@ -62,8 +62,9 @@ def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retri
     no segment released; the next commit saves the cursors and releases them."""
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
                                "backlog": {"segment_mb": 1}})  # fmt: skip
-    durable, reactor = Durable(config), Reactor()
-    durable.open(reactor.call_from_thread)
+    reactor = Reactor()
+    durable = Durable(config, reactor.call_from_thread)
+    durable.open()
     durable.spool_for("c", WorkQueue("c", bound=10), TopicMatcher(["*"]))
     for _ in range(3):  # three segments, all finished with (nothing offered to "c")
         durable.store.append([(0.0, "", b"t", b"x" * (600 << 10))] * 2)
@@ -93,8 +94,9 @@ def test_a_commit_finishing_after_a_consumer_came_back_keeps_what_it_needs(
     back at its saved cursor: the segments "b" still needs are kept."""
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
                                "backlog": {"segment_mb": 1}})  # fmt: skip
-    durable, reactor = Durable(config), Reactor()
-    durable.open(reactor.call_from_thread)
+    reactor = Reactor()
+    durable = Durable(config, reactor.call_from_thread)
+    durable.open()
     durable.spool_for("a", WorkQueue("a", bound=10), TopicMatcher(["*"]))
     b = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
     for _ in range(3):  # three segments
