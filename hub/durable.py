@@ -47,6 +47,7 @@ class Durable:
         self.spools: dict[str, Spool] = {}
         self.retired: dict[str, Spool] = {}  # an instance a reload is replacing, until forgotten
         self.saved: dict[str, int] = {}
+        self.removed: set[str] = set()  # removed by a reload: back at the log's end if re-added
         self.commit_errors = 0
         self.committer: Committer | None = None
         self._call = call_from_thread  # the committer thread reports back through it
@@ -60,7 +61,7 @@ class Durable:
         """Load the cursors, recover the log, start the committer thread."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.saved = self.cursors.load()
-        self.store.open(min_next_seq=max(self.saved.values(), default=0))
+        self.store.open(min_next_seq=max([0, *self.saved.values()]))  # {"*": -1}: unreadable
         self.committer = Committer(self.cursors, self._report)
         self.committer.start()
 
@@ -88,6 +89,9 @@ class Durable:
         return spool
 
     def _saved_cursor(self, name: str, end: int) -> int:
+        if name in self.removed:  # its backlog was dropped (and counted) when it was removed;
+            self.removed.discard(name)  # the saved cursor may be older than what it finished
+            return end
         cursor = self.saved.get(name, end if "*" not in self.saved else self.store.oldest_seq)
         if cursor < self.store.oldest_seq:
             log.error("consumer %s: its cursor %d is older than the oldest record kept (%d); "
@@ -102,6 +106,7 @@ class Durable:
         spools = [self.retired.pop(name, None)]
         abandoned = 0
         if not replaced:
+            self.removed.add(name)
             removed = self.spools.pop(name, None)
             abandoned = removed.on_disk(self.store.next_seq) if removed is not None else 0
             spools.append(removed)

@@ -57,6 +57,7 @@ class Runner:
         self.service.stop().addBoth(self._stopped)
 
     def _start(self) -> None:
+        self.service.failed.addErrback(self._failed)
         self.daemon.start()
         try:
             started = self.service.start()
@@ -69,6 +70,10 @@ class Runner:
         error = failure.value
         log.error("start-up failed: %s", error, exc_info=not isinstance(error, HubError))
         self.shutdown(error.exit_code if isinstance(error, HubError) else 1)
+
+    def _failed(self, failure: Failure) -> None:
+        """The service hit a defect it cannot run on with (logged where it happened)."""
+        self.shutdown(1)
 
     def _stopped(self, _: object) -> None:
         self.daemon.stop()

@@ -33,13 +33,7 @@ from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
 from hub.shutdown import at_deadline
-from hub.snapshot import (
-    ConsumerRuntime,
-    backlog_of,
-    consumer_snapshot,
-    hub_snapshot,
-    not_ready,
-)
+from hub.snapshot import ConsumerRuntime, backlog_of, consumer_snapshot, hub_snapshot, not_ready
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.supervisor import Supervisor
@@ -67,7 +61,8 @@ class HubService:
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
         self.supervisor = Supervisor(reactor, self._restart_thread)
         self.publisher = Publisher(reactor, self.context, config)
-        self.input = ZmqInput(reactor, self.context, config, self._on_batch)
+        self.failed: defer.Deferred = defer.Deferred()  # errback: a defect stopped input
+        self.input = ZmqInput(reactor, self.context, config, self._on_batch, self.failed.errback)
         self.router = Router(
             self.stats,
             BadInputLog(reactor.seconds),

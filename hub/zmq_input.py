@@ -4,6 +4,9 @@ Everything here runs on the reactor thread. `ZmqInput` is an ``IReadDescriptor``
 socket's file descriptor. ZeroMQ's FD is edge-triggered, so each wake-up drains until ``EAGAIN``
 or ``batch_size`` messages, whichever comes first, and schedules itself again when it stopped
 early. It hands each batch of raw frame lists on to ``on_batch``; it does no decoding or routing.
+Bad input never raises out of ``on_batch`` (it is counted there); if anything else does, that
+is a defect: input stops for good and ``on_failure`` is told, so the hub stops (exit 1, and
+systemd restarts it) instead of running on without input, as Twisted would leave it.
 `ConnectionMonitor` follows the socket's monitor events so ``connected`` tells whether any
 upstream is connected (a bound endpoint counts as connected once bound).
 """
@@ -86,11 +89,14 @@ class ZmqInput:
         context: zmq.Context,
         config: HubConfig,
         on_batch: Callable[[Batch], None],
+        on_failure: Callable[[Exception], None],
     ) -> None:
         self.reactor = reactor
         self.context = context
         self.config = config
         self.on_batch = on_batch
+        self.on_failure = on_failure
+        self.failure: Exception | None = None
         self.socket: zmq.Socket | None = None
         self.monitor: ConnectionMonitor | None = None
         self.paused = False
@@ -135,7 +141,7 @@ class ZmqInput:
             self.reactor.removeReader(self)
 
     def resume(self) -> None:
-        if self.paused and self.socket is not None:
+        if self.paused and self.socket is not None and self.failure is None:
             self.paused = False
             self.reactor.addReader(self)
             self.doRead()  # edge-triggered: messages may already be waiting
@@ -154,9 +160,23 @@ class ZmqInput:
         limit = self.config.zmq.batch_size
         batch = receive(sock, limit)
         if batch:
-            self.on_batch(batch)
+            try:
+                self.on_batch(batch)
+            except Exception as error:
+                self._fail(error, len(batch))
+                return
         if len(batch) >= limit and self.socket is not None and not self.paused:
             self.reactor.callLater(0, self.doRead)  # type: ignore[attr-defined]
+
+    def _fail(self, error: Exception, count: int) -> None:
+        """A defect downstream of the socket: every later batch would likely fail the same way,
+        so stop reading for good and report it."""
+        log.critical("input: handling a batch of %d message(s) failed; input stops and the hub "
+                     "stops (exit 1); messages of this batch not yet delivered or written are "
+                     "lost", count, exc_info=error)  # fmt: skip
+        self.failure = error
+        self.pause()
+        self.on_failure(error)
 
     def connectionLost(self, reason: object) -> None:
         log.warning("input: socket lost: %s", reason)

@@ -114,9 +114,13 @@ class HubProcess:
         self.config_path.write_text(yaml.safe_dump(self.config))
         return self.config_path
 
-    def start(self, wait_ready: bool = True, args: Iterable[str] = ()) -> HubProcess:
+    def start(
+        self, wait_ready: bool = True, args: Iterable[str] = (), path: Iterable[Path] = ()
+    ) -> HubProcess:
+        """Run the hub (``path``: directories put before the repo on ``PYTHONPATH``)."""
         self.write_config()
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+        pythonpath = os.pathsep.join([*map(str, path), str(REPO)])
+        env = dict(os.environ, PYTHONPATH=pythonpath, PYTHONUNBUFFERED="1")
         cmd = [sys.executable, "-m", "hub", "--config", str(self.config_path), "run", *args]
         self.proc = subprocess.Popen(
             cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env

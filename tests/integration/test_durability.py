@@ -114,3 +114,68 @@ def test_a_stalled_consumer_with_a_million_message_backlog_stays_under_the_memor
     assert peak < 200 * 2**20, f"peak RSS {peak / 2**20:.1f} MB"
     hub.kill()
     assert os.path.getsize(tmp_path / "state" / "cursors.json") > 0
+
+
+def test_an_unreadable_cursor_file_and_no_log_still_take_and_deliver_messages(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """A garbled cursors.json beside an empty state directory is logged, and the new log
+    starts at seq 0: every message is written and delivered (it once started at -1, and the
+    first write failed on the reactor, which then stopped reading)."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "cursors.json").write_text("{not json")
+    out = tmp_path / "rec.jsonl"
+    hub = HubProcess(tmp_path, hub_config(publisher.endpoint, {"rec": recorder(out)}))
+    hubs.append(hub.start())
+    hub.wait_for_log("cursors: cannot read")
+    publisher.wait_subscribed()
+    sent = [publisher.send(small(n))["msg_id"] for n in range(10)]
+    wait_records(out, 10)
+    sent += [publisher.send(small(n))["msg_id"] for n in range(10, 20)]  # a later read
+    assert [r["msg_id"] for r in wait_records(out, 20)] == sent
+    assert hub.status()["hub"]["log_next_seq"] == 20
+    assert hub.stop() == 0
+
+
+DEFECT = """
+import hub.router
+
+_on_batch = hub.router.Router.on_batch
+
+
+def on_batch(self, batch):
+    if any(frames[0] == b"org.test.defect" for frames in batch):
+        raise RuntimeError("an injected defect")
+    return _on_batch(self, batch)
+
+
+hub.router.Router.on_batch = on_batch
+"""
+
+
+def test_a_defect_in_the_data_path_stops_the_hub_with_exit_1_not_a_deaf_hub(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """An exception out of the router (injected through sitecustomize) stops the hub with exit
+    code 1 after a critical log line, so systemd restarts it; what it had delivered is committed:
+    the restarted hub repeats none of it and takes new messages."""
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(DEFECT)
+    out = tmp_path / "rec.jsonl"
+    hub = HubProcess(tmp_path, hub_config(publisher.endpoint, {"rec": recorder(out)}))
+    hubs.append(hub.start(path=[inject]))
+    publisher.wait_subscribed()
+    sent = [publisher.send(small(n))["msg_id"] for n in range(5)]
+    wait_records(out, 5)
+    publisher.send({"topic": "org.test.defect", "msg": {}})
+    assert hub.wait(30) == 1
+    assert "handling a batch of 1 message(s) failed" in hub.log_text()
+    assert "an injected defect" in hub.log_text()
+    again = HubProcess(tmp_path, hub_config(publisher.endpoint, {"rec": recorder(out)}), "again")
+    hubs.append(again.start())
+    publisher.wait_subscribed()
+    sent.append(publisher.send(small(5))["msg_id"])
+    assert [r["msg_id"] for r in wait_records(out, 6)] == sent
+    assert again.stop() == 0
+    assert len(read_records(out)) == 6

@@ -87,27 +87,45 @@ def test_a_cursor_commit_the_disk_refuses_is_counted_keeps_segments_and_is_retri
     durable.close()
 
 
-def test_a_commit_finishing_after_a_consumer_came_back_keeps_what_it_needs(
+def test_a_consumer_removed_and_added_again_starts_at_the_log_end(tmp_path: Path) -> None:
+    """A removed consumer's backlog was dropped (and counted) at its removal: added again in
+    the same run, even before the next commit, it starts at the log's end, not at its saved
+    cursor (which may be older than what it finished while draining: no repeats)."""
+    config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path)})
+    reactor = Reactor()
+    durable = Durable(config, reactor.call_from_thread)
+    durable.open()
+    b = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
+    durable.store.append([(0.0, "", b"t", b"x")] * 3)
+    b.offer([Item(Message("t", {"msg": 0}), 0.0, 0)], durable.store.next_seq)  # b holds seq 0
+    durable.commit()
+    reactor.run_next()
+    assert durable.saved["b"] == 0
+    durable.forget("b")
+    back = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
+    assert back.commit_point(durable.store.next_seq) == durable.store.next_seq == 3
+    assert not back.spilled
+    durable.close()
+    assert CursorFile(tmp_path / "cursors.json", False).load() == {"b": 3}
+
+
+def test_a_commit_finishing_after_a_consumer_was_added_keeps_what_it_needs(
     tmp_path: Path,
 ) -> None:
-    """A commit worked out without consumer "b" (removed) completes after a reload brought "b"
-    back at its saved cursor: the segments "b" still needs are kept."""
+    """A commit worked out before a reload added consumer "b" completes after it: the segments
+    "b" needs are kept. (With an unreadable cursors file a new consumer starts at the oldest
+    record kept, so it needs every segment.)"""
+    (tmp_path / "cursors.json").write_text("{not json")
     config = config_from_dict({"endpoints": ["tcp://a:1"], "state_dir": str(tmp_path),
                                "backlog": {"segment_mb": 1}})  # fmt: skip
     reactor = Reactor()
     durable = Durable(config, reactor.call_from_thread)
     durable.open()
-    durable.spool_for("a", WorkQueue("a", bound=10), TopicMatcher(["*"]))
-    b = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
     for _ in range(3):  # three segments
         durable.store.append([(0.0, "", b"t", b"x" * (600 << 10))] * 2)
-    b.offer([Item(Message("t", {"msg": 0}), 0.0, 0)], durable.store.next_seq)  # b holds seq 0
-    durable.commit()
-    reactor.run_next()
-    assert durable.saved == {"a": durable.store.next_seq, "b": 0}
-    durable.forget("b")
-    durable.commit()  # worked out without "b"
-    durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))  # back, at seq 0
+    durable.commit()  # worked out without "b": nobody needs any segment
+    b = durable.spool_for("b", WorkQueue("b", bound=10), TopicMatcher(["*"]))
+    assert b.commit_point(durable.store.next_seq) == 0  # at the oldest record
     segments = len(durable.store.segments)
     reactor.run_next()
     assert len(durable.store.segments) == segments and durable.store.oldest_seq == 0
