@@ -89,16 +89,19 @@ def poll_main(endpoint: str, expect: int, report: str, latency: bool, stop: Any)
     sock.close()
 
 
+def start_worker(handoff: Handoff) -> threading.Event:
+    """Start the worker thread of ``handoff``; the Event is set once it has the last message."""
+    done = threading.Event()
+    threading.Thread(target=handoff.run, args=(done.set,), name="parts:worker", daemon=True).start()
+    return done
+
+
 def handoff_main(endpoint: str, expect: int, report: str, latency: bool, stop: Any) -> None:
     """A reader thread blocking in ``recv_multipart`` (as the loop does) hands each decoded
     message to one worker thread (as the floor does)."""
     sock = subscriber(endpoint)
     handoff = Handoff(Tally("handoff", expect, report, latency))
-    done = threading.Event()
-    worker = threading.Thread(
-        target=handoff.run, args=(done.set,), name="parts:worker", daemon=True
-    )
-    worker.start()
+    done = start_worker(handoff)
     sock.setsockopt(zmq.RCVTIMEO, 100)  # to notice the worker is done; the wait is libzmq's
     recv, loads, put = sock.recv_multipart, json.loads, handoff.put
     while not done.is_set():
@@ -117,11 +120,7 @@ def epoll_floor_main(endpoint: str, expect: int, report: str, latency: bool, sto
     thread through the floor's ``Handoff``."""
     sock = subscriber(endpoint)
     handoff = Handoff(Tally("epoll-floor", expect, report, latency))
-    done = threading.Event()
-    worker = threading.Thread(
-        target=handoff.run, args=(done.set,), name="parts:worker", daemon=True
-    )
-    worker.start()
+    done = start_worker(handoff)
     loads, put = json.loads, handoff.put
     poller = select.epoll()
     poller.register(int(sock.getsockopt(zmq.FD)), select.EPOLLIN | select.EPOLLET)
