@@ -71,9 +71,11 @@ class Durable:
         return int(budget / max(1, consumers) / ITEM_COST)
 
     def spool_for(self, name: str, queue: WorkQueue, matcher: TopicMatcher) -> Spool:
-        """A spool for ``queue``: at the saved cursor (the log's end if ``name`` is new), or,
-        when a reload replaces a running instance, where that instance's disk backlog starts
-        (its in-memory window is handed over by the reload itself)."""
+        """A spool for ``queue``: at the saved cursor (the log's end if ``name`` is new, or was
+        removed earlier in this run: its backlog was dropped and counted then, and its saved
+        cursor may be older than what it finished while draining), or, when a reload replaces a
+        running instance, where that instance's disk backlog starts (its in-memory window is
+        handed over by the reload itself)."""
         limit = self.config.max_message_bytes
         spool = Spool(name, queue, self.store.reader(), matcher.matches, limit)
         end = self.store.next_seq
@@ -82,6 +84,9 @@ class Durable:
             with old.lock:
                 cursor = old.disk_from if old.spilled else end
             self.retired[name] = old
+        elif name in self.removed:
+            self.removed.discard(name)
+            cursor = end
         else:
             cursor = self._saved_cursor(name, end)
         spool.resume(min(cursor, end), end)
@@ -89,9 +94,6 @@ class Durable:
         return spool
 
     def _saved_cursor(self, name: str, end: int) -> int:
-        if name in self.removed:  # its backlog was dropped (and counted) when it was removed;
-            self.removed.discard(name)  # the saved cursor may be older than what it finished
-            return end
         cursor = self.saved.get(name, end if "*" not in self.saved else self.store.oldest_seq)
         if cursor < self.store.oldest_seq:
             log.error("consumer %s: its cursor %d is older than the oldest record kept (%d); "
