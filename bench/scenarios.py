@@ -108,22 +108,23 @@ def parts(session: Session) -> list[Row]:
     floor, the floor's reactor alone, a bare epoll loop, the hand-off alone and the floor on a
     bare epoll loop take turns; p50 and p99 of each against the loop."""
     count = session.settings.latency_messages[1000]
-    makers = [
-        baseline(count, latency=True), session.hub(1, count, latency=True),
-        design_floor(count, latency=True), receiver(reactor_main, "reactor", count),
-        receiver(poll_main, "poll", count), receiver(handoff_main, "handoff", count),
-        receiver(epoll_floor_main, "epoll-floor", count),
-    ]  # fmt: skip
-    labels = [
-        "plain loop", "hub", "design floor (reactor + hand-off)",
-        "reactor alone (no hand-off)", "bare epoll, no Twisted (no hand-off)",
-        "hand-off alone (blocking reader thread)", "bare epoll + hand-off (floor without Twisted)",
-    ]  # fmt: skip
-    samples = [_pooled(runs) for runs in session.paced(makers, count, 1000)]
+    receivers = {
+        "plain loop": baseline(count, latency=True),
+        "hub": session.hub(1, count, latency=True),
+        "design floor (reactor + hand-off)": design_floor(count, latency=True),
+        "reactor alone (no hand-off)": receiver(reactor_main, "reactor", count),
+        "bare epoll, no Twisted (no hand-off)": receiver(poll_main, "poll", count),
+        "hand-off alone (blocking reader thread)": receiver(handoff_main, "handoff", count),
+        "bare epoll + hand-off (floor without Twisted)":
+            receiver(epoll_floor_main, "epoll-floor", count),
+    }  # fmt: skip
+    runs = session.paced(list(receivers.values()), count, 1000)
+    samples = dict(zip(receivers, map(_pooled, runs), strict=True))
+    loop = samples.pop("plain loop")
     rows = []
     for label, fraction in (("p50", 0.5), ("p99", 0.99)):
-        b = report.percentile(samples[0], fraction)
-        for name, pooled in zip(labels[1:], samples[1:], strict=True):
+        b = report.percentile(loop, fraction)
+        for name, pooled in samples.items():
             p = report.percentile(pooled, fraction)
             rows.append(Row(f"1,000/s: {label}, {name}", report.micros(p), report.micros(b),
                             p / max(b, 1)))  # fmt: skip
