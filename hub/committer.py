@@ -18,18 +18,17 @@ from collections.abc import Callable
 from hub.cursors import CursorFile
 
 Cursors = dict[str, int]
+Report = Callable[[Cursors, OSError | None, int], None]  # (cursors, error or None, generation)
 
 
 class Committer:
     """A one-slot mailbox of cursors and the thread that saves them."""
 
-    def __init__(
-        self, cursors: CursorFile, report: Callable[[Cursors, OSError | None], None]
-    ) -> None:
+    def __init__(self, cursors: CursorFile, report: Report) -> None:
         self.cursors = cursors
-        self.report = report  # (the cursors, the error or None), called on this thread
+        self.report = report  # called on this thread
         self._cond = threading.Condition()
-        self._pending: Cursors | None = None
+        self._pending: tuple[Cursors, int] | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -38,10 +37,11 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="store:commit", daemon=True)
         self._thread.start()
 
-    def submit(self, cursors: Cursors) -> None:
-        """Save ``cursors`` soon (reactor); replaces a commit not yet started."""
+    def submit(self, cursors: Cursors, generation: int = 0) -> None:
+        """Save ``cursors`` soon (reactor); replaces a commit not yet started. ``generation``
+        comes back with the report: a caller numbers its commits to know which one is saved."""
         with self._cond:
-            self._pending = dict(cursors)
+            self._pending = (dict(cursors), generation)
             self._cond.notify()
 
     def stop(self) -> None:
@@ -54,15 +54,16 @@ class Committer:
             self._thread = None
 
     def _run(self) -> None:
-        while (cursors := self._next()) is not None:
-            self.report(cursors, save(self.cursors, cursors))
+        while (pending := self._next()) is not None:
+            cursors, generation = pending
+            self.report(cursors, save(self.cursors, cursors), generation)
 
-    def _next(self) -> Cursors | None:
+    def _next(self) -> tuple[Cursors, int] | None:
         with self._cond:
             while self._pending is None and not self._stopping:
                 self._cond.wait()
-            cursors, self._pending = self._pending, None
-            return cursors
+            pending, self._pending = self._pending, None
+            return pending
 
 
 def save(cursor_file: CursorFile, cursors: Cursors) -> OSError | None:

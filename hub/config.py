@@ -8,7 +8,9 @@ Every error names the file, the key path and what was expected (see ``hub.valida
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from hub.errors import ConfigError
 from hub.validate import Builder, at_least, one_of, positive
 
 DEFAULT_PATH = Path("/etc/consumer-hub/hub.yaml")
+DEFAULT_STATE_DIR = "/var/lib/consumer-hub"
 _ENDPOINT = re.compile(r"^(bind:)?(tcp://[^\s:]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 
@@ -130,7 +133,7 @@ class HubConfig:
     max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
     shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})
     status: StatusConfig = field(default_factory=StatusConfig)
-    state_dir: str = "/var/lib/consumer-hub"
+    state_dir: str = DEFAULT_STATE_DIR  # load_config: $STATE_DIRECTORY first, when systemd sets it
     backlog: BacklogConfig = field(default_factory=BacklogConfig)
     retry: RetryConfig = field(default_factory=RetryConfig)
     upstream_gaps: bool = True
@@ -146,8 +149,19 @@ class HubConfig:
         return {name: c for name, c in self.consumers.items() if c.enabled}
 
 
-def load_config(path: Path | str = DEFAULT_PATH) -> HubConfig:
-    """Read ``path`` and its ``hub.d/`` drop-ins; return the validated config or raise."""
+def default_state_dir(environ: Mapping[str, str]) -> str:
+    """``state_dir`` when the configuration sets none: the first path of ``$STATE_DIRECTORY``
+    (systemd's ``StateDirectory=``; colon-separated when the unit lists several), else
+    `DEFAULT_STATE_DIR`."""
+    first = environ.get("STATE_DIRECTORY", "").split(":")[0].strip()
+    return first or DEFAULT_STATE_DIR
+
+
+def load_config(
+    path: Path | str = DEFAULT_PATH, environ: Mapping[str, str] | None = None
+) -> HubConfig:
+    """Read ``path`` and its ``hub.d/`` drop-ins; return the validated config or raise.
+    ``environ`` (default ``os.environ``) supplies the default ``state_dir``."""
     path = Path(path)
     data, origins = _read(path)
     dropins = path.parent / "hub.d"
@@ -159,6 +173,7 @@ def load_config(path: Path | str = DEFAULT_PATH) -> HubConfig:
             files.append(str(extra))
     data["__source__"] = ", ".join(files)
     origins[("__source__",)] = str(path)
+    data.setdefault("state_dir", default_state_dir(os.environ if environ is None else environ))
     return Builder(origins, str(path)).build(HubConfig, data)
 
 

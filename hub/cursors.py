@@ -27,7 +27,8 @@ class CursorFile:
         self.commits = 0
 
     def load(self) -> dict[str, int]:
-        """The saved cursors ({} when there is no file yet)."""
+        """The saved cursors ({} when there is no file yet, or it cannot be read: every
+        consumer then starts at the oldest record kept)."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -35,7 +36,7 @@ class CursorFile:
         except (OSError, ValueError) as exc:
             log.error("cursors: cannot read %s (%s): starting every consumer at the log's "
                       "oldest record", self.path, exc)  # fmt: skip
-            return {"*": -1}
+            return {}
         self.saved = {str(k): int(v) for k, v in data.items()}
         return dict(self.saved)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
 from typing import Any
 
 from twisted.internet import defer, task
@@ -34,25 +33,22 @@ FIRST_NOTE_AFTER_S = 1.0  # say we are waiting only if input did not connect at 
 BEHIND_AFTER_S = 5.0  # a consumer whose oldest queued message waited longer is "behind"
 
 
-def status_line(service: Any) -> str:
-    """messages a second in, total backlog, consumers behind (and input paused)."""
-    rate, _ = service.stats.rate(None)
-    now = time.monotonic()
-    backlog = 0
-    behind = []
-    for name, runtime in service.consumers.items():
-        backlog += len(runtime.queue)
-        oldest = runtime.queue.oldest_enqueued_at
-        late = oldest is not None and now - oldest > BEHIND_AFTER_S
-        if late or runtime.state not in ("running", "starting"):
-            behind.append(name)
+def status_line(snapshot: dict[str, Any]) -> str:
+    """messages a second in, total backlog (the snapshot's, as everywhere), consumers behind
+    (oldest message in memory older than ``BEHIND_AFTER_S``, or not running) and input paused."""
+    hub, consumers = snapshot["hub"], snapshot["consumers"]
+    behind = [
+        name
+        for name, c in consumers.items()
+        if c["oldest_age_s"] > BEHIND_AFTER_S or c["state"] not in ("running", "starting")
+    ]
     line = (
-        f"{rate:.0f} msg/s, backlog {backlog}, "
-        f"{len(behind)} of {len(service.consumers)} consumers behind"
+        f"{hub['received_per_s']:.0f} msg/s, backlog {hub['backlog']}, "
+        f"{len(behind)} of {len(consumers)} consumers behind"
     )
     if behind:
         line += " (" + ", ".join(behind[:3]) + (", ..." if len(behind) > 3 else "") + ")"
-    if service.input.paused:
+    if hub["input_paused"]:
         line += ", input paused"
     return line
 
@@ -91,11 +87,11 @@ class Daemon:
         if self.service.stopping:
             return
         self.ready = True
-        self.notifier.ready(f"ready: {status_line(self.service)}")
+        self.notifier.ready(f"ready: {status_line(self.service.snapshot())}")
         self.status_loop.start(STATUS_EVERY_S, now=False)
 
     def _send_status(self) -> None:
-        self.notifier.status(status_line(self.service))
+        self.notifier.status(status_line(self.service.snapshot()))
 
     def reload(self) -> defer.Deferred | None:
         """SIGHUP: RELOADING=1, apply the new config, READY=1 (with what happened)."""
@@ -111,7 +107,7 @@ class Daemon:
 
     def _reloaded(self, result: ReloadResult) -> None:
         if not self.service.stopping:
-            self.notifier.ready(f"{result.summary}; {status_line(self.service)}")
+            self.notifier.ready(f"{result.summary}; {status_line(self.service.snapshot())}")
 
     def _reload_failed(self, failure: Any) -> None:
         log.error("reload failed: %s", failure.getTraceback())
@@ -122,8 +118,8 @@ class Daemon:
         """Shutdown begins: STOPPING=1 (the watchdog keeps pinging while the queues drain)."""
         if self.status_loop.running:
             self.status_loop.stop()
-        backlog = sum(len(rt.queue) for rt in self.service.consumers.values())
-        self.notifier.stopping(f"stopping: draining {backlog} queued message(s)")
+        memory, total = self.service.backlog()
+        self.notifier.stopping(f"stopping: backlog {total}, draining the {memory} in memory")
 
     def stop(self) -> None:
         """The service has stopped: stop pinging and close the socket."""

@@ -9,6 +9,12 @@ unfinished seq, ``<state_dir>/deadletters.sqlite`` the dead letters (`hub.deadle
 ``commit`` runs every ``backlog.commit_interval_s``: it has the cursors saved and, once they
 are, deletes segments every consumer (running or halted) has finished with. ``close`` saves
 them one last time on the reactor itself.
+
+A consumer's starting point is durable before the hub accepts a message for it: ``persist``
+has the cursors saved at once and fires when they are on disk; the service waits for it before
+input opens (start) and before routing to a consumer a reload added. A consumer the cursor file
+does not name (no file, an unreadable one, or one from before it was added) starts at the oldest
+record kept: at least once, never skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from twisted.internet import defer
 
 from hub.backlog import Spool
 from hub.committer import Committer, save
@@ -52,6 +60,8 @@ class Durable:
         self.committer: Committer | None = None
         self._call = call_from_thread  # the committer thread reports back through it
         self._closed = False
+        self._submitted = 0  # commits numbered as submitted
+        self._persisted: list[tuple[int, defer.Deferred]] = []  # waiting for that commit
 
     @property
     def max_disk_bytes(self) -> int:
@@ -61,7 +71,7 @@ class Durable:
         """Load the cursors, recover the log, start the committer thread."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.saved = self.cursors.load()
-        self.store.open(min_next_seq=max([0, *self.saved.values()]))  # {"*": -1}: unreadable
+        self.store.open(min_next_seq=max([0, *self.saved.values()]))
         self.committer = Committer(self.cursors, self._report)
         self.committer.start()
 
@@ -70,12 +80,12 @@ class Durable:
         budget = self.config.backlog.memory_budget_mb * MB * WINDOW_SHARE
         return int(budget / max(1, consumers) / ITEM_COST)
 
-    def spool_for(self, name: str, queue: WorkQueue, matcher: TopicMatcher) -> Spool:
-        """A spool for ``queue``: at the saved cursor (the log's end if ``name`` is new, or was
-        removed earlier in this run: its backlog was dropped and counted then, and its saved
-        cursor may be older than what it finished while draining), or, when a reload replaces a
-        running instance, where that instance's disk backlog starts (its in-memory window is
-        handed over by the reload itself)."""
+    def spool_for(
+        self, name: str, queue: WorkQueue, matcher: TopicMatcher, *, input_open: bool
+    ) -> Spool:
+        """A spool for ``queue``, positioned by `start_point`; when a reload replaces a running
+        instance, where that instance's disk backlog starts (its in-memory window is handed over
+        by the reload itself)."""
         limit = self.config.max_message_bytes
         spool = Spool(name, queue, self.store.reader(), matcher.matches, limit)
         end = self.store.next_seq
@@ -84,21 +94,45 @@ class Durable:
             with old.lock:
                 cursor = old.disk_from if old.spilled else end
             self.retired[name] = old
-        elif name in self.removed:
-            self.removed.discard(name)
-            cursor = end
         else:
-            cursor = self._saved_cursor(name, end)
+            cursor = self.start_point(name, input_open=input_open)
         spool.resume(min(cursor, end), end)
         self.spools[name] = spool
         return spool
 
+    def start_point(self, name: str, *, input_open: bool) -> int:
+        """Where a consumer with no running instance starts:
+
+        - removed earlier in this run, or first seen while input is open (a reload added it):
+          the log's end. Its backlog was dropped and counted at the removal (its saved cursor
+          may be older than what it finished while draining); what the log holds from before
+          it was added was never its.
+        - otherwise its saved cursor, or the oldest record kept when the cursor file does not
+          name it (no file, an unreadable one, a consumer new to it): at least once, never
+          skipped.
+        """
+        end = self.store.next_seq
+        if name in self.removed:
+            self.removed.discard(name)
+            return end
+        if name not in self.saved and input_open:
+            return end
+        return self._saved_cursor(name, end)
+
     def _saved_cursor(self, name: str, end: int) -> int:
-        cursor = self.saved.get(name, end if "*" not in self.saved else self.store.oldest_seq)
-        if cursor < self.store.oldest_seq:
+        """Where ``name`` resumes at start-up: its saved cursor, else the oldest record kept."""
+        oldest = self.store.oldest_seq
+        cursor = self.saved.get(name)
+        if cursor is None:
+            if oldest < end:
+                log.warning("consumer %s: no saved cursor in %s; starting at the oldest record "
+                            "kept, seq %d (%d record(s) to read back, at least once)", name,
+                            self.cursors.path, oldest, end - oldest)  # fmt: skip
+            return oldest
+        if cursor < oldest:
             log.error("consumer %s: its cursor %d is older than the oldest record kept (%d); "
-                      "resuming there", name, cursor, self.store.oldest_seq)  # fmt: skip
-            cursor = self.store.oldest_seq
+                      "resuming there", name, cursor, oldest)  # fmt: skip
+            return oldest
         return cursor
 
     def forget(self, name: str, replaced: bool = False) -> int:
@@ -129,15 +163,25 @@ class Durable:
     def commit(self) -> None:
         """Have the cursors saved (on the committer thread); `_committed` follows."""
         if self.committer is not None:
-            self.committer.submit(self.points())
+            self._submitted += 1
+            self.committer.submit(self.points(), self._submitted)
 
-    def _report(self, points: dict[str, int], error: OSError | None) -> None:
-        self._call(self._committed, points, error)  # committer thread -> reactor
+    def persist(self) -> defer.Deferred:
+        """Have every spool's point saved now; fires once a commit taken after this call is on
+        disk. A commit the disk refuses is retried every commit interval until one succeeds."""
+        done: defer.Deferred = defer.Deferred()
+        self.commit()
+        self._persisted.append((self._submitted, done))
+        return done
 
-    def _committed(self, points: dict[str, int], error: OSError | None) -> None:
-        """The cursors are saved: delete the segments nobody needs. If they could not be (a
-        full disk), log and count it and keep every segment: the saved cursors, older, may
-        still point into them; the next commit tries again."""
+    def _report(self, points: dict[str, int], error: OSError | None, generation: int) -> None:
+        self._call(self._committed, points, error, generation)  # committer thread -> reactor
+
+    def _committed(self, points: dict[str, int], error: OSError | None, generation: int) -> None:
+        """The cursors are saved: delete the segments nobody needs and fire the `persist`
+        calls this commit covers. If they could not be saved (a full disk), log and count it
+        and keep every segment: the saved cursors, older, may still point into them; the next
+        commit tries again."""
         if self._closed:
             return  # close() committed newer cursors itself
         if error is not None:
@@ -146,6 +190,7 @@ class Durable:
                       "next commit tries again", self.cursors.path, error)  # fmt: skip
             return
         self.saved = points
+        self._fire_persisted(generation)
         # the points were worked out before the write: a consumer a reload added since may
         # need older records than they say, so the current points bound the release too
         needed = min([*points.values(), *self.points().values()], default=self.store.next_seq)
@@ -153,13 +198,22 @@ class Durable:
         if freed:
             log.debug("store: released %d bytes", freed)
 
+    def _fire_persisted(self, generation: int) -> None:
+        waiting, self._persisted = self._persisted, []
+        for wanted, done in waiting:
+            if wanted <= generation:
+                done.callback(None)
+            else:
+                self._persisted.append((wanted, done))
+
     def close(self) -> None:
         """Final commit, on this thread, then flush and close (shutdown, after the workers
         stopped)."""
         if self.committer is not None:
             self.committer.stop()
         points = self.points()
-        self._committed(points, save(self.cursors, points))
+        self._submitted += 1
+        self._committed(points, save(self.cursors, points), self._submitted)
         self._closed = True
         self.store.close()
         for spool in self.spools.values():
@@ -170,9 +224,7 @@ class Durable:
         spool = self.spools.get(name)
         if spool is None:
             return {}
-        end = self.store.next_seq
         return {
-            "backlog_disk": spool.on_disk(end),
             "spilled": spool.spilled,
             "spills": spool.spills,
             "read_back": spool.read_back,

@@ -32,6 +32,7 @@ from twisted.internet import defer, task
 
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
+from hub.life import Drained
 from hub.loader import LoadedConsumer, load_consumer
 from hub.logsetup import set_level
 from hub.workqueue import WorkQueue
@@ -39,7 +40,6 @@ from hub.workqueue import WorkQueue
 log = logging.getLogger(__name__)
 
 LIVE_FIELDS = frozenset({"consumers", "log_level", "source"})
-ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for a thread still in consume()
 
 
 class ConsumerDiff(NamedTuple):
@@ -167,7 +167,7 @@ class Reloader:
     async def _apply(self, diff: ConsumerDiff, fresh: dict[str, LoadedConsumer]) -> list[str]:
         """Re-route, drain, restart; returns the names whose setup() failed."""
         svc = self.service
-        queues = {n: WorkQueue(n, fresh[n].config.queue_size) for n in diff.changed}
+        queues = {n: svc.new_window(fresh[n]) for n in diff.changed}
         self._routes = {n: (rt.loaded, rt.queue) for n, rt in svc.consumers.items()}
         for name in diff.removed:
             del self._routes[name]
@@ -220,21 +220,15 @@ class Reloader:
         return True
 
     async def _drain(self, name: str, successor: WorkQueue | None) -> str:
-        """Let ``name`` finish its queue and tear down, aborting at the shutdown deadline."""
+        """Let ``name`` finish its window and tear down (`hub.life.ConsumerLife.drain`), then
+        hand what is left to ``successor``, or drop it (counted) when there is none."""
         svc = self.service
-        runtime = svc.consumers[name]
-        log.info("reload: draining consumer %s (%d queued)", name, len(runtime.queue))
-        runtime.state = "stopping"
-        runtime.workers.close()
-        stopped = svc.when_stopped(name)
-        if not await within(svc.reactor, stopped, svc.config.shutdown_timeout_s):
-            log.warning("reload: consumer %s did not drain in %.0f s; stopping it",
-                        name, svc.config.shutdown_timeout_s)  # fmt: skip
-            runtime.workers.abort()
-            if not await within(svc.reactor, stopped, ABANDON_AFTER_S):
-                log.error("reload: consumer %s still busy in consume(); abandoning its threads",
-                          name)  # fmt: skip
-        left = runtime.queue.drain_remaining()
+        life = svc.consumers[name]
+        timeout = svc.config.shutdown_timeout_s
+        log.info("reload: draining consumer %s (%d in memory)", name, len(life.queue))
+        if await life.drain(timeout) is not Drained.IN_TIME:
+            log.warning("reload: consumer %s did not drain in %.0f s; stopped it", name, timeout)
+        left = life.queue.drain_remaining()
         if left and successor is not None:
             successor.give_back(left)
             log.warning("reload: consumer %s: %d unfinished message(s) go to its new instance",
@@ -243,27 +237,6 @@ class Reloader:
             _drop(svc, name, left, "its consumer was removed")
         svc.forget_consumer(name)
         return ""
-
-
-def within(reactor: Any, deferred: defer.Deferred, timeout: float) -> defer.Deferred:
-    """A Deferred firing True when ``deferred`` fires within ``timeout`` s, else False."""
-    result: defer.Deferred = defer.Deferred()
-
-    def timed_out() -> None:
-        if not result.called:
-            result.callback(False)
-
-    call = reactor.callLater(timeout, timed_out)
-
-    def fired(value: Any) -> Any:
-        if call.active():
-            call.cancel()
-        if not result.called:
-            result.callback(True)
-        return value
-
-    deferred.addBoth(fired)
-    return result
 
 
 def _drop(service: Any, name: str, items: list[Any], why: str) -> None:

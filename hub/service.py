@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import zmq
@@ -25,21 +25,20 @@ from hub.config import HubConfig
 from hub.deadletters import DeadLetterStore
 from hub.delivery import Delivery
 from hub.durable import Durable
-from hub.errors import PluginLoadError
 from hub.gaps import GapTracker
+from hub.life import ConsumerLife, Drained
 from hub.loader import LoadedConsumer, load_consumers
 from hub.metrics import StatsdSink
 from hub.prometheus import MetricsPage
 from hub.publisher import Publisher
 from hub.router import Route, Router
-from hub.shutdown import at_deadline
-from hub.snapshot import ConsumerRuntime, backlog_of, consumer_snapshot, hub_snapshot, not_ready
+from hub.snapshot import consumer_snapshot, hub_snapshot, not_ready
 from hub.stats import Stats
 from hub.status import StatusServer
 from hub.supervisor import Supervisor
 from hub.topics import subscriptions
 from hub.upkeep import Upkeep
-from hub.worker import ConsumerWorkers, Report
+from hub.worker import ConsumerWorkers, EventSink, LifeEvent, Report
 from hub.workqueue import WorkQueue
 from hub.zmq_input import ZmqInput
 
@@ -78,13 +77,11 @@ class HubService:
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
         self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
         self.status_port: int | None = None
-        self.consumers: dict[str, ConsumerRuntime] = {}
+        self.consumers: dict[str, ConsumerLife] = {}
         self.upkeep = Upkeep(self)
         self.ticker = LoopingCall(self._tick)
         self.started_at = time.time()
         self.ready = False
-        self._started: dict[str, defer.Deferred] = {}
-        self._stopped: dict[str, defer.Deferred] = {}
         self._stopping: defer.Deferred | None = None
 
     # -- start -------------------------------------------------------------------------------
@@ -105,25 +102,34 @@ class HubService:
         done.addErrback(_first_failure)
         return done
 
+    def new_window(self, consumer: LoadedConsumer) -> WorkQueue:
+        """A consumer's in-memory window, bounded by count and by its share of the memory
+        budget: the one place a window is built (start and reload)."""
+        window = self.durable.window_bytes(len(self.config.enabled_consumers))
+        return WorkQueue(consumer.name, consumer.config.queue_size, bytes_bound=window)
+
     def start_consumer(
         self, consumer: LoadedConsumer, queue: WorkQueue | None = None
     ) -> defer.Deferred:
         """Start one consumer's threads (on ``queue`` if given: a reload's pre-filled one);
-        the Deferred fires once its ``setup()`` returned."""
+        the Deferred fires once its ``setup()`` returned and its starting point is on disk."""
         name = consumer.name
-        if queue is None:
-            window = self.durable.window_bytes(len(self.config.enabled_consumers))
-            queue = WorkQueue(name, consumer.config.queue_size, bytes_bound=window)
+        queue = queue if queue is not None else self.new_window(consumer)
         spool = self._spool(name, consumer, queue)
         delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
-        workers = ConsumerWorkers(
-            consumer, spool, delivery, self._report, self._lifecycle_of(queue)
+        workers = ConsumerWorkers(consumer, spool, delivery, self._report, self._events_of(queue))
+        life = ConsumerLife(
+            loaded=consumer,
+            queue=queue,
+            workers=workers,
+            clock=self.reactor,
+            flush_restarts=lambda: self.supervisor.restart_now(name),
         )
-        self.consumers[name] = ConsumerRuntime(consumer, queue, workers)
-        self._started[name] = defer.Deferred()
-        self._stopped[name] = defer.Deferred()
-        workers.start()
-        return self._started[name]
+        self.consumers[name] = life
+        started = life.start()
+        started.addCallback(lambda _: self.durable.persist())
+        started.addCallback(lambda _: name)
+        return started
 
     def _open(self) -> None:
         self.set_routes({n: (rt.loaded, rt.queue) for n, rt in self.consumers.items()})
@@ -152,12 +158,14 @@ class HubService:
 
     def when_stopped(self, name: str) -> defer.Deferred:
         """Fires once ``name``'s threads have exited (after teardown())."""
-        return self._stopped[name]
+        return self.consumers[name].stopped
 
     def _spool(self, name: str, consumer: LoadedConsumer, queue: WorkQueue) -> Any:
         """The spool in front of ``queue``, made once per queue (see `hub.durable.spool_for`)."""
         if queue.spool is None:
-            queue.spool = self.durable.spool_for(name, queue, consumer.matcher)
+            queue.spool = self.durable.spool_for(
+                name, queue, consumer.matcher, input_open=self.input.socket is not None
+            )
         return queue.spool
 
     def _restart_thread(self, name: str, index: int) -> None:
@@ -175,8 +183,6 @@ class HubService:
             log.error("consumer %s: removed with %d message(s) waiting on disk; they are "
                       "dropped", name, abandoned)  # fmt: skip
         self.consumers.pop(name, None)
-        self._started.pop(name, None)
-        self._stopped.pop(name, None)
 
     @property
     def stopping(self) -> bool:
@@ -192,44 +198,30 @@ class HubService:
         self.stats.on_report(name, report, time.monotonic())
         self.upkeep.on_outcomes(name, report.outcomes)
 
-    def _lifecycle_of(self, queue: WorkQueue) -> Callable[[str, str, BaseException | None], None]:
-        def lifecycle(name: str, event: str, error: BaseException | None) -> None:
-            self.reactor.callFromThread(self._on_lifecycle, name, event, error, queue)
+    def _events_of(self, queue: WorkQueue) -> EventSink:
+        def sink(event: LifeEvent, index: int, error: BaseException | None) -> None:
+            self.reactor.callFromThread(self._on_event, queue, event, index, error)
 
-        return lifecycle
+        return sink
 
-    def _on_lifecycle(
-        self, name: str, event: str, error: BaseException | None, queue: WorkQueue
+    def _on_event(
+        self, queue: WorkQueue, event: LifeEvent, index: int, error: BaseException | None
     ) -> None:
-        runtime = self.consumers.get(name)
-        if runtime is None or runtime.queue is not queue:
-            log.debug("consumer %s: %s from a replaced instance, ignored", name, event)
-            return
-        if event.startswith("died:"):
-            self.supervisor.on_death(name, int(event.split(":")[1]), error)
-        elif event == "started":
-            if error is not None:
-                runtime.state, runtime.error = "failed", repr(error)
-                self._started[name].errback(
-                    PluginLoadError(f"consumer {name!r}: setup() raised {error!r}")
-                )
-            else:
-                runtime.state = "running"
-                self._started[name].callback(name)
-        elif event == "halted":
-            runtime.state = "halted"
-        elif event == "stopped":
-            if runtime.state != "failed":
-                runtime.state = "stopped" if runtime.state != "halted" else "halted"
-            if not self._stopped[name].called:
-                self._stopped[name].callback(name)
+        life = self.consumers.get(queue.name)
+        if life is None or life.queue is not queue:
+            log.debug("consumer %s: %s from a replaced instance, ignored", queue.name,
+                      event.value)  # fmt: skip
+        elif event is LifeEvent.DIED:
+            self.supervisor.on_death(life.name, index, error)
+        else:
+            life.on_event(event, error)
 
     def _on_batch(self, batch: list[list[bytes]]) -> None:
         self.router.on_batch(batch)
 
     def _tick(self) -> None:
         end = self.durable.store.next_seq
-        backlogs = {name: backlog_of(rt, end) for name, rt in self.consumers.items()}
+        backlogs = {name: life.backlog(end).total for name, life in self.consumers.items()}
         self.stats.tick(time.monotonic(), backlogs)
         self.upkeep.tick()
 
@@ -245,16 +237,12 @@ class HubService:
     def _stop(self) -> Any:
         self.ready = False
         self.input.stop()
-        total = sum(len(rt.queue) for rt in self.consumers.values())
-        log.info("stopping: input closed; draining %d queued message(s)", total)
-        for runtime in self.consumers.values():
-            if runtime.state in ("running", "starting"):
-                runtime.state = "stopping"
-            runtime.workers.close()
-        deadline = self.reactor.callLater(self.config.shutdown_timeout_s, at_deadline, self)
-        yield defer.DeferredList(list(self._stopped.values()))
-        if deadline.active():
-            deadline.cancel()
+        memory, total = self.backlog()
+        log.info("stopping: input closed; draining the %d message(s) in memory for up to "
+                 "%.0f s; backlog %d in all (what is left waits in the log for the next start)",
+                 memory, self.config.shutdown_timeout_s, total)  # fmt: skip
+        drains = [self._drain_for_stop(life) for life in self.consumers.values()]
+        yield defer.DeferredList(drains)
         if self.ticker.running:
             self.ticker.stop()
         self.router.close()  # a batch the log refused: a last try, else counted as lost
@@ -267,7 +255,25 @@ class HubService:
         self.context.destroy(linger=0)
         log.info("stopped")
 
+    def _drain_for_stop(self, life: ConsumerLife) -> defer.Deferred:
+        """Drain ``life`` to the shutdown deadline; what is left stays in the log."""
+
+        async def drain() -> None:
+            if await life.drain(self.config.shutdown_timeout_s) is not Drained.IN_TIME:
+                left = life.backlog(self.durable.store.next_seq).total
+                log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay "
+                            "in the backlog for the next start", life.name,
+                            self.config.shutdown_timeout_s, left)  # fmt: skip
+
+        return defer.ensureDeferred(drain())
+
     # -- what the status endpoint and sinks read ---------------------------------------------
+
+    def backlog(self) -> tuple[int, int]:
+        """(in memory, in all) of every consumer's backlog (`ConsumerLife.backlog`)."""
+        end = self.durable.store.next_seq
+        parts = [life.backlog(end) for life in self.consumers.values()]
+        return sum(p.memory for p in parts), sum(p.total for p in parts)
 
     def snapshot(self) -> dict[str, Any]:
         """Every figure of the hub, as one JSON-ready mapping."""
@@ -275,9 +281,10 @@ class HubService:
         hub = hub_snapshot(
             self.stats, self.started_at, self.input.connected, self.router.paused_since, now
         )
+        end = self.durable.store.next_seq
         consumers = {
-            name: consumer_snapshot(rt, self.stats, now, rt.loaded.config.stuck_after_s)
-            for name, rt in self.consumers.items()
+            name: consumer_snapshot(life, self.stats, now, end)
+            for name, life in self.consumers.items()
         }
         self.upkeep.add_to_snapshot(hub, consumers)
         hub["backlog"] = sum(c["backlog"] for c in consumers.values())

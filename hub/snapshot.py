@@ -9,46 +9,23 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
 
 from hub import __version__
-from hub.loader import LoadedConsumer
+from hub.life import ConsumerLife, ConsumerState
 from hub.stats import Stats
-from hub.worker import ConsumerWorkers
-from hub.workqueue import WorkQueue
 
 
-@dataclass
-class ConsumerRuntime:
-    """A running consumer: what was loaded, its queue, its threads, and its state.
-
-    ``state`` is one of starting, running, halted, failed, stopping, stopped.
-    """
-
-    loaded: LoadedConsumer
-    queue: WorkQueue
-    workers: ConsumerWorkers
-    state: str = "starting"
-    error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.loaded.name
-
-
-def worker_states(runtime: ConsumerRuntime, now: float, stuck_after_s: float) -> list[dict]:
-    """Per thread: idle, busy (since, msg_id, topic) or stuck (busy for too long)."""
+def worker_states(life: ConsumerLife, now: float) -> list[dict]:
+    """Per thread: idle, busy (since, msg_id, topic) or stuck (`ConsumerLife.stuck`)."""
     states = []
-    for index, busy in enumerate(runtime.workers.busy):
-        entry: dict[str, Any] = {"thread": f"consumer:{runtime.name}:{index}", "state": "idle"}
+    for index, busy in enumerate(life.workers.busy):
+        entry: dict[str, Any] = {"thread": f"consumer:{life.name}:{index}", "state": "idle"}
         if busy is not None:
-            stuck = now - busy.since > stuck_after_s
             entry.update(
-                state="stuck" if stuck else "busy",
+                state="stuck" if life.is_stuck(busy, now) else "busy",
                 busy_since=busy.since,
                 busy_for_s=max(0.0, now - busy.since),
                 msg_id=busy.msg_id,
@@ -58,44 +35,29 @@ def worker_states(runtime: ConsumerRuntime, now: float, stuck_after_s: float) ->
     return states
 
 
-def queued(runtime: ConsumerRuntime) -> tuple[int, float | None]:
-    """Messages waiting to start (in the queue, or taken in a worker's batch) and the oldest's
-    enqueue time (``time.monotonic()``), None when nothing waits."""
-    held = [h for h in runtime.workers.held if h is not None]
-    times = [h.oldest_enqueued_at for h in held]
-    times.append(runtime.queue.oldest_enqueued_at)
-    oldest = min((t for t in times if t is not None), default=None)
-    return len(runtime.queue) + sum(h.count for h in held), oldest
-
-
-def backlog_of(runtime: ConsumerRuntime, log_end: int) -> int:
-    """Every message of this consumer not yet started: in memory, in hand, and on disk."""
-    return queued(runtime)[0] + runtime.workers.spool.on_disk(log_end)
-
-
-def consumer_snapshot(
-    runtime: ConsumerRuntime, stats: Stats, now: float, stuck_after_s: float
-) -> dict[str, Any]:
+def consumer_snapshot(life: ConsumerLife, stats: Stats, now: float, log_end: int) -> dict[str, Any]:
     """Everything about one consumer."""
     mono = time.monotonic()
     # busy slots before the backlog: a worker sets its held count before its busy slot, so a
     # status showing message n in hand never shows the larger backlog from before it
-    workers = worker_states(runtime, now, stuck_after_s)
-    backlog, oldest = queued(runtime)
+    workers = worker_states(life, now)
+    backlog = life.backlog(log_end)
+    oldest = backlog.oldest_enqueued_at
     doc: dict[str, Any] = {
-        "class": runtime.loaded.config.cls,
-        "topics": list(runtime.loaded.topics),
-        "threads": runtime.loaded.config.threads,
-        "state": runtime.state,
-        "error": runtime.error,
-        "backlog": backlog,
-        "backlog_memory": backlog,
-        "queue_size": runtime.queue.bound,
+        "class": life.loaded.config.cls,
+        "topics": list(life.loaded.topics),
+        "threads": life.loaded.config.threads,
+        "state": life.state.value,
+        "error": life.error,
+        "backlog": backlog.total,
+        "backlog_memory": backlog.memory,
+        "backlog_disk": backlog.disk,
+        "queue_size": life.queue.bound,
         "oldest_age_s": (mono - oldest) if oldest is not None else 0.0,
         "workers": workers,
+        "stuck_workers": sum(1 for w in workers if w["state"] == "stuck"),
     }
-    doc.update(stats.consumer_snapshot(runtime.name, mono))
-    doc.update(runtime.extra)
+    doc.update(stats.consumer_snapshot(life.name, mono))
     return doc
 
 
@@ -141,7 +103,7 @@ def _process_figures() -> dict[str, int | None]:
 
 
 def not_ready(
-    ready: bool, input_connected: bool, consumers: dict[str, ConsumerRuntime], now: float
+    ready: bool, input_connected: bool, consumers: dict[str, ConsumerLife], now: float
 ) -> list[str]:
     """Why the hub is not ready for /ready: starting or stopping, input, consumers not
     running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``."""
@@ -150,11 +112,10 @@ def not_ready(
         reasons.append("starting or stopping")
     if not input_connected:
         reasons.append("input not connected")
-    for name, rt in consumers.items():
-        if rt.state != "running":
-            reasons.append(f"consumer {name} is {rt.state}")
-        limit = rt.loaded.config.stuck_after_s
-        stuck = [w for w in rt.workers.busy if w and now - w.since > limit]
+    for name, life in consumers.items():
+        if life.state is not ConsumerState.RUNNING:
+            reasons.append(f"consumer {name} is {life.state.value}")
+        stuck = life.stuck(now)
         if stuck:
             reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
     return reasons

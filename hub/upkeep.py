@@ -63,16 +63,14 @@ class Upkeep:
     def watch_stuck(self, now: float) -> None:
         """Log each newly stuck consume() once, naming consumer, topic and msg_id."""
         current = set()
-        for name, rt in self.service.consumers.items():
-            limit = rt.loaded.config.stuck_after_s
-            for busy in rt.workers.busy:
-                if busy is not None and now - busy.since > limit:
-                    key = (name, busy.msg_id, busy.since)
-                    current.add(key)
-                    if key not in self.stuck_seen:
-                        log.error("consumer %s: consume() of %s (msg_id %s) has run for %.0f s, "
-                                  "over stuck_after_s", name, busy.topic, busy.msg_id,
-                                  now - busy.since)  # fmt: skip
+        for name, life in self.service.consumers.items():
+            for busy in life.stuck(now):
+                key = (name, busy.msg_id, busy.since)
+                current.add(key)
+                if key not in self.stuck_seen:
+                    log.error("consumer %s: consume() of %s (msg_id %s) has run for %.0f s, "
+                              "over stuck_after_s", name, busy.topic, busy.msg_id,
+                              now - busy.since)  # fmt: skip
         self.stuck_seen = current
 
     def replay_dead_letters(self) -> None:
@@ -112,14 +110,12 @@ class Upkeep:
             rt = service.consumers[name]
             doc.update(service.durable.snapshot(name))
             doc.update(service.supervisor.snapshot(name))
-            doc["backlog"] = doc["backlog_memory"] + doc.get("backlog_disk", 0)
             doc["dead_letters"] = self.dead_letter_counts[name]
             doc["retrying"] = [
                 {"msg_id": r.msg_id, "topic": r.topic, "attempt": r.attempt,
                  "next_at": r.next_at, "error": r.error}
                 for r in rt.workers.delivery.retrying if r is not None
             ]  # fmt: skip
-            doc["stuck_workers"] = sum(1 for w in doc["workers"] if w["state"] == "stuck")
 
     def not_ready(self) -> list[str]:
         """Reasons for /ready beyond the service's own."""

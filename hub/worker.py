@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from enum import Enum
 from time import monotonic
 
 from hub.backlog import Spool
@@ -31,7 +32,20 @@ log = logging.getLogger(__name__)
 REPORT_EVERY_S = 0.05
 REPORT_EVERY_N = 256
 
-__all__ = ["Busy", "ConsumerWorkers", "Outcome", "Report"]
+__all__ = ["Busy", "ConsumerWorkers", "LifeEvent", "Outcome", "Report"]
+
+
+class LifeEvent(Enum):
+    """What a consumer's threads report about themselves (`hub.life.ConsumerLife` reads it)."""
+
+    STARTED = "started"  # setup() returned (or raised: the error comes along)
+    HALTED = "halted"  # consume() raised hub.Halt
+    DIED = "died"  # a thread died (its index comes along); the supervisor restarts it
+    STOPPED = "stopped"  # the last thread exited (after teardown())
+
+
+# (event, thread index, error), called on the worker thread
+EventSink = Callable[[LifeEvent, int, BaseException | None], None]
 
 
 class Replay(Exception):
@@ -96,7 +110,7 @@ class ConsumerWorkers:
         spool: Spool,
         delivery: Delivery,
         report: Callable[[str, Report], None],
-        lifecycle: Callable[[str, str, BaseException | None], None],
+        events: EventSink,
         thread_factory: Callable[..., threading.Thread] = threading.Thread,
     ) -> None:
         self.consumer = consumer
@@ -104,7 +118,7 @@ class ConsumerWorkers:
         self.queue = spool.queue
         self.delivery = delivery
         self.report = report  # (consumer name, Report), from a worker thread
-        self.lifecycle = lifecycle  # (name, "started"|"stopped"|"halted"|"died:<n>", error)
+        self.events = events  # called on this consumer's threads
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.current: list[tuple[float, Item] | None] = []  # per thread: (started, item)
@@ -176,7 +190,7 @@ class ConsumerWorkers:
             log.critical("consumer %s: worker thread %d died in %s: %r", self.name, index,
                          f"consume() of {where.topic} (msg_id {where.msg_id})" if where
                          else "the worker loop", exc)  # fmt: skip
-            self.lifecycle(self.name, f"died:{index}", exc)
+            self.events(LifeEvent.DIED, index, exc)
             return
         self._exit()
 
@@ -187,7 +201,7 @@ class ConsumerWorkers:
             log.exception("consumer %s: setup() failed", self.name)
             self._setup_error = exc
         self._setup_done.set()
-        self.lifecycle(self.name, "started", self._setup_error)
+        self.events(LifeEvent.STARTED, 0, self._setup_error)
 
     def _loop(self, index: int) -> None:
         report = Report()
@@ -271,7 +285,7 @@ class ConsumerWorkers:
             halted = Report()
             halted.outcomes.append(outcome)
             self.report(self.name, halted)
-            self.lifecycle(self.name, "halted", None)
+            self.events(LifeEvent.HALTED, index, None)
 
     def _flush(self, report: Report) -> Report:
         """Hand ``report`` to the reactor (if it holds anything); a fresh one to go on with."""
@@ -295,4 +309,4 @@ class ConsumerWorkers:
             except Exception as exc:
                 error = exc
                 log.exception("consumer %s: teardown() failed", self.name)
-        self.lifecycle(self.name, "stopped", error)
+        self.events(LifeEvent.STOPPED, -1, error)

@@ -30,7 +30,7 @@ def test_a_newer_commit_replaces_one_not_started_and_stop_finishes_the_one_in_ha
     disk = SlowDisk(tmp_path / "cursors.json")
     reports: list[tuple[Cursors, OSError | None, str]] = []
     committer = Committer(
-        disk, lambda c, e: reports.append((c, e, threading.current_thread().name))
+        disk, lambda c, e, g: reports.append((c, e, threading.current_thread().name))
     )
     committer.start()
     committer.submit({"a": 1})
@@ -47,7 +47,7 @@ def test_a_refused_commit_is_reported_with_its_error(tmp_path: Path) -> None:
     """An OSError from the disk reaches the report, not the thread's death."""
     missing = CursorFile(tmp_path / "no-such-dir" / "cursors.json", fsync=True)
     reports: list[tuple[Cursors, OSError | None]] = []
-    committer = Committer(missing, lambda c, e: reports.append((c, e)))
+    committer = Committer(missing, lambda c, e, g: reports.append((c, e)))
     committer.start()
     committer.submit({"a": 1})
     committer.stop()

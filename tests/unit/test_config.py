@@ -67,3 +67,15 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     """A config path that does not exist is reported, not a traceback."""
     with pytest.raises(ConfigError, match="cannot read configuration"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_state_dir_defaults_to_systemds_state_directory(tmp_path: Path) -> None:
+    """Without state_dir the first path of $STATE_DIRECTORY is used, else /var/lib/...; a
+    state_dir in the file wins over both."""
+    path = tmp_path / "hub.yaml"
+    path.write_text("endpoints: [tcp://a:1]\n")
+    env = {"STATE_DIRECTORY": "/var/lib/consumer-hub/alpha:/var/lib/other"}
+    assert load_config(path, env).state_dir == "/var/lib/consumer-hub/alpha"
+    assert load_config(path, {}).state_dir == "/var/lib/consumer-hub"
+    path.write_text("endpoints: [tcp://a:1]\nstate_dir: /srv/hub\n")
+    assert load_config(path, env).state_dir == "/srv/hub"

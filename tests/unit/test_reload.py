@@ -3,7 +3,6 @@ hub.daemon's status line, against small fakes on a fake reactor clock."""
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +11,7 @@ from twisted.internet import defer, task
 from hub.config import ConsumerConfig, HubConfig, config_from_dict
 from hub.daemon import status_line
 from hub.errors import ConfigError
+from hub.life import ConsumerLife
 from hub.message import Message
 from hub.reload import Reloader, diff_consumers, live_config, restart_only_changes
 from hub.workqueue import Item, WorkQueue
@@ -44,23 +44,27 @@ def test_restart_only_changes_and_live_config() -> None:
 
 
 def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any:
-    stopped: defer.Deferred = defer.Deferred()
-    workers = SimpleNamespace(closed=False, aborted=False)
+    workers = SimpleNamespace(closed=False, aborted=False, busy=[None])
     workers.close = lambda: setattr(workers, "closed", True)
     workers.abort = lambda: setattr(workers, "aborted", True)
-    runtime = SimpleNamespace(queue=queue, workers=workers, state="running", loaded=None)
+    life = ConsumerLife(
+        loaded=SimpleNamespace(name="c"),  # type: ignore[arg-type]
+        queue=queue,
+        workers=workers,  # type: ignore[arg-type]
+        clock=clock,
+        flush_restarts=lambda: None,
+    )
     svc = SimpleNamespace(
         reactor=clock,
         config=config,
-        consumers={"c": runtime},
+        consumers={"c": life},
         stopping=False,
         forgotten=[],
         dropped=[],
-        when_stopped=lambda name: stopped,
     )
     svc.forget_consumer = svc.forgotten.append
     svc.stats = SimpleNamespace(on_dropped=lambda *args: svc.dropped.append(args))
-    return svc, stopped
+    return svc, life.stopped
 
 
 def test_drain_deadline_hands_backlog_to_successor() -> None:
@@ -127,18 +131,31 @@ def test_a_reload_waits_while_the_log_refuses_a_batch() -> None:
 
 def test_status_line() -> None:
     """Rate, total backlog, consumers behind (oldest message > 5 s) and a paused input."""
-    late, fresh = WorkQueue("late", 10), WorkQueue("fresh", 10)
-    late.put_many([_item(1, time.monotonic() - 60), _item(2)])
-    fresh.put_many([_item(3, time.monotonic())])
-    svc = SimpleNamespace(
-        stats=SimpleNamespace(rate=lambda name: (12.4, 0.0)),
-        consumers={
-            "late": SimpleNamespace(queue=late, state="running"),
-            "fresh": SimpleNamespace(queue=fresh, state="running"),
-            "idle": SimpleNamespace(queue=WorkQueue("idle", 10), state="halted"),
+    snapshot = {
+        "hub": {"received_per_s": 12.4, "backlog": 3, "input_paused": True},
+        "consumers": {
+            "late": {"oldest_age_s": 60.0, "state": "running"},
+            "fresh": {"oldest_age_s": 0.1, "state": "running"},
+            "idle": {"oldest_age_s": 0.0, "state": "halted"},
         },
-        input=SimpleNamespace(paused=True),
-    )
-    assert status_line(svc) == (
+    }
+    assert status_line(snapshot) == (
         "12 msg/s, backlog 3, 2 of 3 consumers behind (late, idle), input paused"
     )
+
+
+def test_a_changed_consumer_gets_its_window_from_the_service_with_its_byte_bound() -> None:
+    """A reload builds a changed consumer's window where start-up does (service.new_window),
+    so its byte bound survives a SIGHUP; the new instance starts on that very window."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc, stopped = _fake_service(clock, WorkQueue("c", 10), config)
+    started: list[WorkQueue] = []
+    svc.new_window = lambda loaded: WorkQueue(loaded.name, 10, bytes_bound=123_456)
+    svc.set_routes = lambda routes: None
+    svc.start_consumer = lambda loaded, queue: started.append(queue) or defer.succeed(loaded.name)
+    fresh = {"c": SimpleNamespace(name="c", config=ConsumerConfig(cls="recorder"))}
+    diff = diff_consumers({"c": ConsumerConfig(cls="log")}, {"c": ConsumerConfig(cls="recorder")})
+    done = defer.ensureDeferred(Reloader(svc, "x")._apply(diff, fresh))  # type: ignore[arg-type]
+    stopped.callback("c")
+    assert done.result == [] and [q.bytes_bound for q in started] == [123_456]

@@ -25,6 +25,9 @@ class Service:
     def start(self) -> defer.Deferred:
         return defer.Deferred()  # not ready yet: the failure comes first
 
+    def backlog(self) -> tuple[int, int]:
+        return 0, 0
+
     def stop(self) -> defer.Deferred:
         self.stopping = True
         self.stops += 1

@@ -1,43 +1,13 @@
-"""hub.snapshot: the backlog counts every message waiting to start; pauses count as they run."""
+"""hub.snapshot: pauses count as they run; process figures that cannot be read are left out."""
 
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 from typing import Any
 
-from hub.message import Message
 from hub.metricdefs import samples, statsd_name
-from hub.snapshot import hub_snapshot, queued
+from hub.snapshot import hub_snapshot
 from hub.stats import Stats
-from hub.worker import Held
-from hub.workqueue import Item, WorkQueue
-
-
-def _runtime(queue: WorkQueue, held: list[Held | None]) -> Any:
-    return SimpleNamespace(queue=queue, workers=SimpleNamespace(held=held))
-
-
-def _item(enqueued_at: float) -> Item:
-    message = Message(topic="t", envelope={"msg": {}})
-    return Item(message, enqueued_at)
-
-
-def test_messages_held_in_a_worker_batch_count_as_backlog() -> None:
-    """Queued items plus those a thread took in its batch but has not started."""
-    queue = WorkQueue("c", 100)
-    queue.put_many([_item(20.0), _item(21.0)])
-    held = Held([_item(9.0), *[_item(10.0 + n) for n in range(5)]])
-    held.position = 1  # the first one is under way
-    backlog, oldest = queued(_runtime(queue, [held, None]))
-    assert (backlog, oldest) == (7, 10.0)
-    held.position = 6  # the whole batch started: nothing held
-    assert queued(_runtime(queue, [held])) == (2, 20.0)
-
-
-def test_an_empty_consumer_has_no_backlog_and_no_oldest() -> None:
-    """Nothing queued, nothing held: zero and None."""
-    assert queued(_runtime(WorkQueue("c", 10), [None])) == (0, None)
 
 
 def test_a_pause_under_way_counts_in_input_paused_s() -> None:

@@ -10,7 +10,7 @@ from hub.config import ConsumerConfig, RetryConfig
 from hub.delivery import Delivery
 from hub.loader import LoadedConsumer
 from hub.topics import TopicMatcher
-from hub.worker import ConsumerWorkers, Outcome
+from hub.worker import ConsumerWorkers, LifeEvent, Outcome
 from hub.workqueue import Item, WorkQueue
 
 
@@ -81,11 +81,16 @@ def run(
         spool,
         Delivery("s", consumer.consume, retry, DEAD),  # type: ignore[arg-type]
         lambda name, report: outcomes.extend(report.as_outcomes()),
-        lambda name, event, error: events.append((event, error)),
+        lambda event, index, error: events.append((_label(event, index), error)),
         thread_factory=InlineThread,
     )
     workers.start()
     return consumer, queue, outcomes, events
+
+
+def _label(event: LifeEvent, index: int) -> str:
+    """An event as the tests name it: "started", "halted", "stopped", "died:<thread>"."""
+    return f"died:{index}" if event is LifeEvent.DIED else event.value
 
 
 def test_setup_then_every_message_then_teardown() -> None:
