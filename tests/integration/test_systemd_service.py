@@ -197,3 +197,37 @@ def test_invalid_config_is_rejected_and_running_one_stays(
     after_reload = [m for m in notify.poll() if "READY" in m][1]
     assert after_reload["STATUS"].startswith("reload rejected: ")
     assert recorded(path).count("setup") == 1
+
+
+def test_the_backlog_is_one_figure_in_status_the_status_line_and_the_stop_log(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], notify: NotifyLog
+) -> None:
+    """With a backlog mostly on disk, STATUS=, the stop log and STOPPING= give the number
+    /status gives: window, what a worker holds and disk alike."""
+    allow, done = tmp_path / "allow", tmp_path / "gate.txt"
+    allow.write_text("0")
+    gate = {"class": "tests.gate:Gate", "queue_size": 20,
+            "config": {"allow": str(allow), "path": str(done)}}  # fmt: skip
+    config = hub_config(publisher.endpoint, {"gate": gate}, shutdown_timeout_s=0.5)
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    publisher.wait_subscribed([""])
+    publish(publisher, range(1000))
+
+    def frozen() -> Any:
+        status = hub.status()
+        gate = status["consumers"]["gate"]
+        busy = [w for w in gate["workers"] if w["state"] == "busy"]
+        return status if status["hub"]["received"] == 1000 and busy else None
+
+    status = wait_until(frozen, 30, "1000 received, one in consume()")
+    backlog = status["hub"]["backlog"]
+    assert backlog == status["consumers"]["gate"]["backlog"] == 999
+    assert status["consumers"]["gate"]["backlog_disk"] > 0, "the backlog spilled to disk"
+    wait_until(lambda: any(f"backlog {backlog}," in m.get("STATUS", "") for m in notify.poll()),
+               30, f"a STATUS= line with backlog {backlog}")  # fmt: skip
+    hub.signal(signal.SIGTERM)
+    assert hub.wait(30) == 0
+    assert f"backlog {backlog} in all" in hub.log_text()
+    stopping = [m for m in notify.poll() if "STOPPING" in m]
+    assert stopping[0]["STATUS"].startswith(f"stopping: backlog {backlog},")
