@@ -2,10 +2,10 @@
 worker thread, and nothing else.
 
 ``floor_main`` runs in its own process (``spawn``), like the baseline: the epoll reactor on the
-main thread reads with `hub.zmq_input.receive`, exactly as the hub does, decodes each envelope
-once with ``json.loads`` (the loop's decoder) and puts the batch in one ``queue.SimpleQueue``
-per consumer; each consumer's worker thread (``floor:worker:<n>``) takes the batches and counts
-them with the same `bench.tally.Tally` as the loop. No validation, routing,
+main thread reads with `hub.transports.zeromq.input.receive`, exactly as the hub does, decodes each
+envelope once with ``json.loads`` (the loop's decoder) and puts the batch in one
+``queue.SimpleQueue`` per consumer; each consumer's worker thread (``floor:worker:<n>``) takes the
+batches and counts them with the same `bench.tally.Tally` as the loop. No validation, routing,
 log, metrics or stats.
 
 It answers one question in the same run as the hub and the loop: what do the parts every hub
@@ -30,7 +30,7 @@ from zope.interface import implementer
 from bench.baseline import RCVHWM
 from bench.tally import Tally
 from bench.wire import STAMP
-from hub.zmq_input import receive
+from hub.transports.zeromq.input import receive
 
 BATCH = 250  # the hub's default zmq.batch_size
 
@@ -106,7 +106,8 @@ class Handoff:
 
 @implementer(IReadDescriptor)
 class Reader:
-    """The hub's way of reading a SUB socket from the reactor (see `hub.zmq_input.ZmqInput`)."""
+    """The hub's way of reading a SUB socket from the reactor (see
+    `hub.transports.zeromq.input.ZmqInput`)."""
 
     def __init__(self, endpoint: str, reactor: Any, on_batch: Any) -> None:
         self.endpoint = endpoint

@@ -1,4 +1,4 @@
-"""The cost of each fsync policy of the durable log (`hub.store.SegmentLog`).
+"""The cost of each fsync policy of the durable log (`hub.storage.store.SegmentLog`).
 
 Runs on the main thread (the reactor's role: one ``append`` per input batch). For each policy it
 appends ``--batches`` batches of ``--batch`` messages of ``--size`` bytes to a fresh log in
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.store import SegmentLog
+from hub.storage.store import SegmentLog
 
 
 def run(directory: Path, policy: str, batches: int, batch: int, size: int) -> dict[str, float]:

@@ -7,8 +7,8 @@ loop (`bench.baseline`), at the same offered load:
 - ``reactor_main`` ("reactor"): the floor's Twisted reactor and reader, the tally called on the
   reactor thread: the event-driven read without a hand-off;
 - ``poll_main`` ("poll"): a bare ``select.epoll`` on the socket's edge-triggered FD and the
-  same non-blocking `hub.zmq_input.receive`, no Twisted: is it Twisted, or reading from an
-  event loop at all?
+  same non-blocking `hub.transports.zeromq.input.receive`, no Twisted: is it Twisted, or reading
+  from an event loop at all?
 - ``handoff_main`` ("handoff"): the loop's blocking ``recv_multipart`` on a reader thread,
   each message handed to a worker thread through the floor's ``queue.SimpleQueue``: the hand-off
   without the reactor;
@@ -32,7 +32,7 @@ from bench.baseline import RCVHWM
 from bench.floor import BATCH, Handoff, Reader
 from bench.tally import Tally
 from bench.wire import STAMP
-from hub.zmq_input import receive
+from hub.transports.zeromq.input import receive
 
 
 def subscriber(endpoint: str) -> zmq.Socket:

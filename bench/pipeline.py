@@ -1,12 +1,12 @@
 """The hub's own path without sockets: ``python -m bench.pipeline``.
 
-Runs a real `hub.service.HubService` on the real reactor in this process, but feeds its router
-from memory (batches of frames received beforehand) instead of from the SUB socket, and prints
-the CPU time per message of everything after ``receive()``: decode, route, log, queue, worker,
-``consume()``, outcomes and stats. Deterministic enough to compare one change against another
-in seconds, without the publisher and the noise of ZeroMQ's I/O threads; the end-to-end figures
-still come from ``python -m bench``. Runs on this process's main thread (the reactor) and the
-hub's own worker threads.
+Runs a real `hub.lifecycle.service.HubService` on the real reactor in this process, but feeds its
+router from memory (batches of frames received beforehand) instead of from the SUB socket, and
+prints the CPU time per message of everything after ``receive()``: decode, route, log, queue,
+worker, ``consume()``, outcomes and stats. Deterministic enough to compare one change against
+another in seconds, without the publisher and the noise of ZeroMQ's I/O threads; the end-to-end
+figures still come from ``python -m bench``. Runs on this process's main thread (the reactor) and
+the hub's own worker threads.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from twisted.internet import reactor as default_reactor
 from bench.wire import make_templates
 from hub import Consumer, Message
 from hub.config import config_from_dict
-from hub.service import HubService
+from hub.lifecycle.service import HubService
 
 BATCH = 1_000
 

@@ -1,8 +1,8 @@
 """What one thread hand-off costs on this machine: ``python -m bench.wakeup``.
 
 Runs in one process: the main thread plays the reactor (every 1 ms it hands a timestamp to a
-worker thread through a ``threading.Condition``, as `hub.workqueue` does) and a worker thread
-records how long after the hand-off it got it. Five ways, each printed as p50 / p90 / p99:
+worker thread through a ``threading.Condition``, as `hub.workers.workqueue` does) and a worker
+thread records how long after the hand-off it got it. Five ways, each printed as p50 / p90 / p99:
 
 - ``idle``: the notifier goes idle right after notifying (the wake-up alone);
 - ``simple``: the same with a ``queue.SimpleQueue`` (its ``get`` blocks in C, no Python-level

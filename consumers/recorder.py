@@ -18,7 +18,7 @@ from typing import IO
 import orjson
 
 from hub import Consumer, Message
-from hub.topics import TopicMatcher
+from hub.routing.topics import TopicMatcher
 
 
 class RecorderConsumer(Consumer):

@@ -24,7 +24,8 @@ class Consumer:
     """Base class of consumer plugins.
 
     Class attributes:
-        topics: glob patterns (see ``hub.topics``); ``["*"]`` means every topic. The ``topics``
+        topics: glob patterns (see ``hub.routing.topics``); ``["*"]`` means every topic. The
+        ``topics``
             key of the consumer's config, when set, replaces them.
 
     Instance attributes, set by the hub before ``setup()``:

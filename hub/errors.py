@@ -7,7 +7,7 @@ Outcomes (raised by ``Consumer.consume()``):
     `Drop`   - give up on this message on purpose; it is counted, not retried.
     `Halt`   - stop this consumer; its backlog is kept.
 
-Errors (raised by the hub, each mapped to a documented exit code by ``hub.cli``):
+Errors (raised by the hub, each mapped to a documented exit code by ``hub.cli.main``):
     `ConfigError`, `PluginLoadError`, `EndpointError`.
 """
 

@@ -1,9 +1,9 @@
 """The `Message` a consumer receives.
 
-Built on the reactor thread (`hub.codec.decode`) or a worker thread (read back from the log),
-then read on any thread. Immutable by convention and shared: the same instance goes to every
-consumer whose topics match, on their own threads. Never assign to its attributes; ``body`` and
-``envelope`` are the decoded JSON and must be treated as read-only (copy before mutating):
+Built on the reactor thread (`hub.transports.zeromq.codec.decode`) or a worker thread (read back
+from the log), then read on any thread. Immutable by convention and shared: the same instance goes
+to every consumer whose topics match, on their own threads. Never assign to its attributes; ``body``
+and ``envelope`` are the decoded JSON and must be treated as read-only (copy before mutating):
 copying per consumer is the cost the old hubs paid on the reactor.
 
 A plain ``__slots__`` class rather than a frozen dataclass: one is built per received message,

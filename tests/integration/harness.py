@@ -26,7 +26,7 @@ import orjson
 import yaml
 import zmq
 
-from hub.samples import load_samples
+from hub.data import load_samples
 
 REPO = Path(__file__).resolve().parents[2]
 

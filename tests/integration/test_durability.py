@@ -138,9 +138,9 @@ def test_an_unreadable_cursor_file_and_no_log_still_take_and_deliver_messages(
 
 
 DEFECT = """
-import hub.router
+import hub.routing.router
 
-_on_batch = hub.router.Router.on_batch
+_on_batch = hub.routing.router.Router.on_batch
 
 
 def on_batch(self, batch):
@@ -149,7 +149,7 @@ def on_batch(self, batch):
     return _on_batch(self, batch)
 
 
-hub.router.Router.on_batch = on_batch
+hub.routing.router.Router.on_batch = on_batch
 """
 
 

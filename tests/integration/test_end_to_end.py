@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.topics import TopicMatcher
+from hub.routing.topics import TopicMatcher
 from tests.integration.harness import (
     HubProcess,
     TestPublisher,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import build_parser
+from hub.cli.main import build_parser
 
 pytestmark = pytest.mark.integration
 

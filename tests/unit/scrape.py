@@ -1,10 +1,11 @@
-"""Scraping `hub.prometheus.MetricsPage` without a web server, for the exporter unit tests."""
+"""Scraping `hub.observe.prometheus.MetricsPage` without a web server, for the exporter unit
+tests."""
 
 from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.prometheus import MetricsPage
+from hub.observe.prometheus import MetricsPage
 from tests.unit.snapshots import snapshot
 
 

@@ -1,0 +1,1 @@
+"""The `consumer-hub` command and its sub-commands."""

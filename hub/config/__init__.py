@@ -1,0 +1,33 @@
+"""The configuration: YAML files -> one frozen, validated `HubConfig`, built at start-up (and on
+reload) and passed in; nothing reads it from a global.
+
+`hub.config.schema` holds the dataclasses, `hub.config.load` reads files and drop-ins,
+`hub.config.validate` turns plain data into dataclasses with errors that name file and key.
+"""
+
+from hub.config.load import DEFAULT_PATH, config_from_dict, default_state_dir, load_config
+from hub.config.schema import (
+    DEFAULT_STATE_DIR,
+    BacklogConfig,
+    ConsumerConfig,
+    HubConfig,
+    RetryConfig,
+    StatsdConfig,
+    StatusConfig,
+    ZmqConfig,
+)
+
+__all__ = [
+    "DEFAULT_PATH",
+    "DEFAULT_STATE_DIR",
+    "BacklogConfig",
+    "ConsumerConfig",
+    "HubConfig",
+    "RetryConfig",
+    "StatsdConfig",
+    "StatusConfig",
+    "ZmqConfig",
+    "config_from_dict",
+    "default_state_dir",
+    "load_config",
+]

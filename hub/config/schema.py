@@ -1,0 +1,141 @@
+"""The shape of the configuration: frozen dataclasses, their defaults and their checks.
+
+Runs on the main thread at start-up (and on reload): `hub.config.load` builds these from YAML
+through `hub.config.validate`; every other part of the hub only reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.config.validate import at_least, one_of, positive
+
+DEFAULT_STATE_DIR = "/var/lib/consumer-hub"
+_ENDPOINT = re.compile(r"^(bind:)?(tcp://[^\s:]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
+
+
+def _endpoint(value: str) -> None:
+    if not _ENDPOINT.match(value):
+        raise ValueError(
+            "a ZeroMQ endpoint such as tcp://host:port, ipc://path or bind:tcp://*:port"
+        )
+
+
+def _endpoints(values: tuple[str, ...]) -> None:
+    if not values:
+        raise ValueError("at least one endpoint")
+    for value in values:
+        _endpoint(value)
+
+
+def _optional_endpoint(value: str | None) -> None:
+    if value is not None:
+        _endpoint(value)
+
+
+def _topics(values: tuple[str, ...] | None) -> None:
+    if values is not None and (not values or not all(values)):
+        raise ValueError("a non-empty list of non-empty topic patterns")
+
+
+@dataclass(frozen=True)
+class ZmqConfig:
+    """Socket options of the SUB socket (and the PUB socket behind ``hub.publish``)."""
+
+    rcvhwm: int = field(default=20_000, metadata={"check": at_least(0)})
+    sndhwm: int = field(default=100_000, metadata={"check": at_least(0)})
+    reconnect_ivl_ms: int = field(default=100, metadata={"check": positive()})
+    reconnect_ivl_max_ms: int = field(default=5_000, metadata={"check": at_least(0)})
+    tcp_keepalive: bool = True
+    tcp_keepalive_idle_s: int = field(default=60, metadata={"check": positive()})
+    tcp_keepalive_interval_s: int = field(default=10, metadata={"check": positive()})
+    tcp_keepalive_count: int = field(default=6, metadata={"check": positive()})
+    batch_size: int = field(default=250, metadata={"check": positive()})
+
+
+@dataclass(frozen=True)
+class StatusConfig:
+    """The HTTP status endpoint (/live, /ready, /status, /metrics)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = field(default=9942, metadata={"check": at_least(0)})
+
+
+@dataclass(frozen=True)
+class StatsdConfig:
+    """Where statsd metrics go; disabled unless ``enabled: true``."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = field(default=8125, metadata={"check": positive()})
+    prefix: str = "hub"
+    interval_s: float = field(default=10.0, metadata={"check": positive()})
+    max_udp_size: int = field(default=512, metadata={"check": at_least(64)})
+
+
+@dataclass(frozen=True)
+class BacklogConfig:
+    """The durable backlog (``hub.storage.store``): disk and memory budgets, fsync and commit
+    policy."""
+
+    fsync: str = field(
+        default="interval", metadata={"check": one_of("always", "interval", "never")}
+    )
+    fsync_interval_ms: int = field(default=200, metadata={"check": positive()})
+    commit_interval_s: float = field(default=1.0, metadata={"check": positive()})
+    segment_mb: int = field(default=64, metadata={"check": positive()})
+    max_disk_mb: int = field(default=10_240, metadata={"check": positive()})
+    memory_budget_mb: int = field(default=200, metadata={"check": positive()})
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """How a failing message is retried before it becomes a dead letter."""
+
+    max_attempts: int = field(default=5, metadata={"check": positive()})
+    initial_delay_s: float = field(default=1.0, metadata={"check": at_least(0)})
+    max_delay_s: float = field(default=60.0, metadata={"check": at_least(0)})
+    jitter: float = field(default=0.2, metadata={"check": at_least(0)})
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """One consumer: which class, how many threads, how big its queue, its own settings."""
+
+    cls: str = field(metadata={"key": "class"})
+    enabled: bool = True
+    threads: int = field(default=1, metadata={"check": positive("a whole number")})
+    queue_size: int = field(default=10_000, metadata={"check": positive("a whole number")})
+    topics: tuple[str, ...] | None = field(default=None, metadata={"check": _topics})
+    stuck_after_s: float = field(default=300.0, metadata={"check": positive()})
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Everything the hub needs, validated once and never mutated."""
+
+    endpoints: tuple[str, ...] = field(metadata={"check": _endpoints})
+    consumers: dict[str, ConsumerConfig] = field(default_factory=dict)
+    publish_endpoint: str | None = field(default=None, metadata={"check": _optional_endpoint})
+    zmq: ZmqConfig = field(default_factory=ZmqConfig)
+    max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
+    shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})
+    status: StatusConfig = field(default_factory=StatusConfig)
+    state_dir: str = DEFAULT_STATE_DIR  # load_config: $STATE_DIRECTORY first, when systemd sets it
+    backlog: BacklogConfig = field(default_factory=BacklogConfig)
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    upstream_gaps: bool = True
+    statsd: StatsdConfig = field(default_factory=StatsdConfig)
+    log_level: str = field(
+        default="INFO", metadata={"check": one_of("DEBUG", "INFO", "WARNING", "ERROR")}
+    )
+    source: str = field(default="", compare=False, metadata={"key": "__source__"})
+
+    @property
+    def enabled_consumers(self) -> dict[str, ConsumerConfig]:
+        """The consumers that run, by name."""
+        return {name: c for name, c in self.consumers.items() if c.enabled}

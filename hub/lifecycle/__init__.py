@@ -1,0 +1,1 @@
+"""Lifecycle: the service's start and stop order, reload, systemd, the process."""

@@ -1,0 +1,1 @@
+"""Observability: counters, the snapshot, /status, Prometheus, statsd, logging."""

@@ -1,0 +1,74 @@
+"""``/metrics``: the snapshot in Prometheus text exposition format, via prometheus-client.
+
+Runs on the reactor thread. `SnapshotCollector` is a custom collector: each scrape calls
+``HubService.snapshot()`` once and turns it into metric families (``hub.observe.metricdefs`` names
+them), so /metrics, /status and statsd always show the same figures. The page renders synchronously
+with ``generate_latest`` on the reactor: prometheus-client's own Twisted resource runs the WSGI
+app on the reactor's thread pool, which would read reactor-owned state from another thread.
+
+Counters are exported as counters (``_total``), levels as gauges, timing windows as gauges with
+a ``quantile`` label (0.5, 0.9, 0.99 and 1 for the maximum) over the recent window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from twisted.web.server import Request
+
+from hub.observe.metricdefs import BY_CAUSE, COUNTER, MetricDef, Sample, prom_name, samples
+
+Snapshot = Callable[[], dict[str, Any]]
+Family = GaugeMetricFamily | CounterMetricFamily
+
+
+def _labels(sample: Sample) -> dict[str, str]:
+    labels = {} if sample.consumer is None else {"consumer": sample.consumer}
+    if sample.label is not None:
+        labels[sample.label[0]] = sample.label[1]
+    return labels
+
+
+def _family(metric: MetricDef, name: str, labels: list[str]) -> Family:
+    description = f"{metric.help} ({metric.unit})"
+    if metric.kind in (COUNTER, BY_CAUSE):
+        return CounterMetricFamily(name, description, labels=labels)
+    return GaugeMetricFamily(name, description, labels=labels)
+
+
+class SnapshotCollector(Collector):
+    """Yields one family per exported figure of the current snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Family] = {}
+        for sample in samples(self.snapshot()):
+            name = prom_name(sample.metric, sample.consumer is not None)
+            labels = _labels(sample)
+            family = families.get(name)
+            if family is None:
+                family = families[name] = _family(sample.metric, name, list(labels))
+            family.add_metric(list(labels.values()), sample.value)
+        yield from families.values()
+
+
+class MetricsPage:
+    """The /metrics page of the status endpoint."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.collector = SnapshotCollector(snapshot)
+        self._registered = False
+
+    def render(self, request: Request) -> bytes:
+        if not self._registered:
+            self.registry.register(self.collector)
+            self._registered = True
+        request.setHeader(b"content-type", CONTENT_TYPE_LATEST.encode("ascii"))
+        return generate_latest(self.registry)

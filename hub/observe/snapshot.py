@@ -1,0 +1,121 @@
+"""The one picture of the hub that /status, /metrics, statsd and ``consumer-hub status`` share,
+and the reasons /ready gives.
+
+Runs on the reactor thread: it reads reactor-owned `Stats`, queue lengths (safe to read from any
+thread) and each worker's ``busy`` slot (a single reference, written only by its own thread).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import psutil
+
+from hub import __version__
+from hub.observe.stats import Stats
+from hub.workers.life import ConsumerLife, ConsumerState
+
+
+def worker_states(life: ConsumerLife, now: float) -> list[dict]:
+    """Per thread: idle, busy (since, msg_id, topic) or stuck (`ConsumerLife.stuck`)."""
+    states = []
+    for index, busy in enumerate(life.workers.busy):
+        entry: dict[str, Any] = {"thread": f"consumer:{life.name}:{index}", "state": "idle"}
+        if busy is not None:
+            entry.update(
+                state="stuck" if life.is_stuck(busy, now) else "busy",
+                busy_since=busy.since,
+                busy_for_s=max(0.0, now - busy.since),
+                msg_id=busy.msg_id,
+                topic=busy.topic,
+            )
+        states.append(entry)
+    return states
+
+
+def consumer_snapshot(life: ConsumerLife, stats: Stats, now: float, log_end: int) -> dict[str, Any]:
+    """Everything about one consumer."""
+    mono = time.monotonic()
+    # busy slots before the backlog: a worker sets its held count before its busy slot, so a
+    # status showing message n in hand never shows the larger backlog from before it
+    workers = worker_states(life, now)
+    backlog = life.backlog(log_end)
+    oldest = backlog.oldest_enqueued_at
+    doc: dict[str, Any] = {
+        "class": life.loaded.config.cls,
+        "topics": list(life.loaded.topics),
+        "threads": life.loaded.config.threads,
+        "state": life.state.value,
+        "error": life.error,
+        "backlog": backlog.total,
+        "backlog_memory": backlog.memory,
+        "backlog_disk": backlog.disk,
+        "queue_size": life.queue.bound,
+        "oldest_age_s": (mono - oldest) if oldest is not None else 0.0,
+        "workers": workers,
+        "stuck_workers": sum(1 for w in workers if w["state"] == "stuck"),
+    }
+    doc.update(stats.consumer_snapshot(life.name, mono))
+    return doc
+
+
+def hub_snapshot(
+    stats: Stats, started_at: float, input_connected: bool, paused_since: float | None, now: float
+) -> dict[str, Any]:
+    """Hub-wide figures: input, decode errors, process resources.
+
+    ``paused_since`` is the router's ``time.monotonic()`` when input paused, None when it is
+    not: a pause under way counts in ``input_paused_s`` already.
+    """
+    rate_in, _ = stats.rate(None)
+    paused = paused_since is not None
+    paused_s = float(stats.hub["input_paused_s"])
+    if paused_since is not None:
+        paused_s += max(0.0, time.monotonic() - paused_since)
+    return {
+        "version": __version__,
+        "pid": os.getpid(),
+        "started_at": started_at,
+        "uptime_s": now - started_at,
+        "received": stats.hub["received"],
+        "received_per_s": rate_in,
+        "unmatched": stats.hub["unmatched"],
+        "decode_errors": dict(stats.decode_errors),
+        "input_connected": input_connected,
+        "input_paused": paused,
+        "input_paused_s": paused_s,
+        "input_pauses": stats.hub["input_pauses"],
+        "upstream_gaps": stats.hub["upstream_gaps"],
+        **_process_figures(),
+    }
+
+
+def _process_figures() -> dict[str, int | None]:
+    """Resident memory and open descriptors; None (not exported) when /proc cannot be read,
+    for example while the process is out of file descriptors."""
+    try:
+        process = psutil.Process(os.getpid())
+        return {"rss_bytes": process.memory_info().rss, "open_fds": process.num_fds()}
+    except (OSError, psutil.Error):
+        return {"rss_bytes": None, "open_fds": None}
+
+
+def not_ready(
+    ready: bool, input_connected: bool, consumers: dict[str, ConsumerLife], now: float
+) -> list[str]:
+    """Why the hub is not ready for /ready: starting or stopping, input, consumers not
+    running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``."""
+    reasons = []
+    if not ready:
+        reasons.append("starting or stopping")
+    if not input_connected:
+        reasons.append("input not connected")
+    for name, life in consumers.items():
+        if life.state is not ConsumerState.RUNNING:
+            reasons.append(f"consumer {name} is {life.state.value}")
+        stuck = life.stuck(now)
+        if stuck:
+            reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
+    return reasons

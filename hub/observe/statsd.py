@@ -1,0 +1,132 @@
+"""The statsd sink: every ``interval_s`` it sends one snapshot of the hub to statsd over UDP.
+
+Runs on the reactor thread: a `LoopingCall` on the reactor's clock calls `flush()`, which reads
+``HubService.snapshot()`` (reactor-owned) and sends with the ``statsd`` package's pipeline, which
+packs the lines into datagrams of at most ``max_udp_size`` bytes. UDP sends do not block.
+
+What is sent per flush (names in docs/metrics.md, built by ``hub.observe.metricdefs``):
+    gauges    every level (backlog, oldest age, workers by state, resources), every flush;
+    counters  the delta since the last flush (the sink keeps what it last sent: reading the
+              snapshot never resets it), and only when the delta is not zero;
+    timings   the window's p50/p90/p99/max as gauges in milliseconds, never one sample per message.
+So the traffic is a fixed number of lines per consumer per interval, whatever the message rate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from statsd import StatsClient
+from twisted.internet.task import LoopingCall
+
+from hub.config import StatsdConfig
+from hub.observe.metricdefs import BY_CAUSE, COUNTER, Sample, samples, statsd_name
+
+log = logging.getLogger(__name__)
+
+Snapshot = Callable[[], dict[str, Any]]
+ClientFactory = Callable[..., Any]  # (host, port, prefix, maxudpsize) -> a StatsClient
+
+
+def statsd_lines(snapshot: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """(name, "c" or "g", value) for every sample of ``snapshot``: counters as running totals."""
+    lines = []
+    for sample in samples(snapshot):
+        kind = "c" if sample.metric.kind in (COUNTER, BY_CAUSE) else "g"
+        lines.append((statsd_name(sample), kind, _scaled(sample, kind)))
+    return lines
+
+
+def _scaled(sample: Sample, kind: str) -> float:
+    value = sample.value * sample.metric.scale
+    if kind == "c":
+        return float(round(value))
+    return round(value, 3)
+
+
+class StatsdSink:
+    """Flushes the snapshot to statsd every ``config.interval_s`` seconds."""
+
+    def __init__(
+        self,
+        reactor: Any,
+        config: StatsdConfig,
+        snapshot: Snapshot,
+        client_factory: ClientFactory = StatsClient,
+    ) -> None:
+        self.reactor = reactor
+        self.config = config
+        self.snapshot = snapshot
+        self.client_factory = client_factory
+        self.client: Any = None
+        self.loop: LoopingCall | None = None
+        self.sent: dict[str, float] = {}  # counter name -> total already sent as deltas
+        self.flushes = 0
+        self.lines_sent = 0
+
+    def start(self) -> None:
+        """Open the UDP client and flush every interval (the first one after one interval)."""
+        self.client = self.client_factory(
+            self.config.host,
+            self.config.port,
+            prefix=self.config.prefix or None,
+            maxudpsize=self.config.max_udp_size,
+        )
+        self.loop = LoopingCall(self.flush)
+        self.loop.clock = self.reactor
+        self.loop.start(self.config.interval_s, now=False)
+        log.info(
+            "statsd: sending to %s:%d as %s.* every %.1f s",
+            self.config.host,
+            self.config.port,
+            self.config.prefix,
+            self.config.interval_s,
+        )
+
+    def stop(self) -> None:
+        """Stop the loop and send one last flush, so the final counts are not lost."""
+        if self.loop is None:
+            return
+        loop, self.loop = self.loop, None
+        if loop.running:
+            loop.stop()
+        self.flush()
+        self.client.close()
+
+    def flush(self) -> None:
+        """Send one snapshot; an error is logged and the next interval tries again."""
+        try:
+            lines = self._lines()
+        except Exception:
+            log.exception("statsd: could not build the snapshot; skipping this flush")
+            return
+        pipe = self.client.pipeline()
+        for name, kind, value in lines:
+            if kind == "c":
+                pipe.incr(name, _number(value))
+            else:
+                pipe.gauge(name, _number(value))
+        pipe.send()
+        self.flushes += 1
+        self.lines_sent += len(lines)
+
+    def _lines(self) -> list[tuple[str, str, float]]:
+        """The lines of this flush: gauges as they are, counters turned into non-zero deltas."""
+        out = []
+        for name, kind, value in statsd_lines(self.snapshot()):
+            if kind == "c":
+                last = self.sent.get(name, 0.0)
+                delta = value - last if value >= last else value  # a lower total: a restart
+                self.sent[name] = value
+                if not delta:
+                    continue
+                value = delta
+            out.append((name, kind, value))
+        return out
+
+
+def _number(value: float) -> int | float:
+    """Integers without a trailing ``.0``, which keeps datagrams short."""
+    return int(value) if value == int(value) else value

@@ -1,0 +1,1 @@
+"""Plugins: finding, validating and instantiating consumer classes."""

@@ -1,0 +1,1 @@
+"""Routing: topic globs, the enqueuer that fans a batch out to consumers' backlogs."""

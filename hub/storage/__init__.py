@@ -1,0 +1,1 @@
+"""Storage: the shared log, cursors, each consumer's spool, dead letters."""

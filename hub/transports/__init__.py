@@ -1,0 +1,1 @@
+"""Transports: how messages reach the hub and leave it (ZeroMQ today)."""

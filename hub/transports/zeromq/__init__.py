@@ -1,0 +1,1 @@
+"""The ZeroMQ transport: fedmsg's wire format on SUB and PUB sockets."""

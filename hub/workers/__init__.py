@@ -1,0 +1,1 @@
+"""Workers: each consumer's window, threads, delivery, retries and supervision."""

@@ -1,0 +1,173 @@
+"""Delivering one message to a consumer: attempts, retries with backoff, dead letters.
+
+Runs on the consumer's worker threads (one `Delivery` per consumer, shared by its threads;
+each thread uses its own ``index`` slot of ``retrying`` and of the worker's ``current``).
+``stopping`` is set by the reactor on shutdown and cuts a retry wait short: the message is then
+left unfinished, so the next start delivers it again.
+
+Outcome kinds: done, dropped (``hub.Drop``), halted (``hub.Halt``), failed (dead-lettered after
+``retry.max_attempts`` attempts), interrupted (shutdown during a retry wait). A message whose
+``consume()`` killed the worker thread ``max_attempts`` times is dead-lettered too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from typing import NamedTuple
+
+import orjson
+
+from hub.config import RetryConfig
+from hub.errors import Drop, Halt, Retry
+from hub.message import Message
+from hub.storage.deadletters import DeadLetterStore
+from hub.workers.retry import RetryState, delay_after
+from hub.workers.workqueue import Item
+
+log = logging.getLogger(__name__)
+
+Current = list[tuple[float, Item] | None]  # per worker thread: (time.monotonic() started, item)
+
+
+class Outcome(NamedTuple):
+    """What became of one message: ``kind`` is done, failed, dropped, halted or interrupted.
+
+    Built only off the hot path: a message done on its first attempt is reported in bulk
+    (`hub.workers.report.Report`).
+    """
+
+    kind: str
+    wait_s: float
+    duration_s: float
+    latency_s: float | None
+    seq: int = -1
+    attempts: int = 1
+
+
+class Delivery:
+    """Runs ``consume()`` for one message until it has a final outcome."""
+
+    def __init__(
+        self,
+        name: str,
+        consume: Callable[[Message], None],
+        config: RetryConfig,
+        dead_letters: DeadLetterStore,
+    ) -> None:
+        self.name = name
+        self.consume = consume
+        self.config = config
+        self.dead_letters = dead_letters
+        self.stopping = threading.Event()
+        self.retrying: list[RetryState | None] = []
+        self.deaths: Counter[int] = Counter()  # seq -> times it killed a worker thread
+
+    def deliver(self, index: int, item: Item, current: Current) -> Outcome:
+        """Attempt ``item`` until done, dropped, halted, dead-lettered or interrupted."""
+        return self._attempts(index, item, current, time.monotonic(), None)
+
+    def recover(
+        self,
+        index: int,
+        item: Item,
+        current: Current,
+        start: float,
+        error: BaseException,
+    ) -> Outcome:
+        """The worker's first ``consume()`` of ``item`` (started at ``start``) raised ``error``:
+        classify it, then retry as configured. Re-raises what must kill the thread."""
+        return self._attempts(index, item, current, start, error)
+
+    def _attempts(
+        self,
+        index: int,
+        item: Item,
+        current: Current,
+        start: float,
+        first: BaseException | None,
+    ) -> Outcome:
+        message = item.message
+        attempt = self.deaths.get(item.seq, 0)
+        kind, error, trace = "failed", "killed the worker thread", ""
+        while attempt < self.config.max_attempts:
+            attempt += 1
+            if first is not None:
+                kind, error, trace, requested = self._classify(item, first)
+                first = None
+            else:
+                kind, error, trace, requested = self._attempt(item)
+            if kind not in ("retry", "error"):
+                break
+            if attempt >= self.config.max_attempts:
+                break
+            if not self._wait(index, message, attempt, error, requested, current):
+                kind = "interrupted"
+                break
+        if kind in ("retry", "error", "failed"):
+            kind = "failed"
+            self._dead_letter(message, error, trace, attempt)
+        self.deaths.pop(item.seq, None)
+        end = time.monotonic()
+        sent = message.timestamp
+        latency = time.time() - sent if sent is not None else None
+        return Outcome(kind, start - item.enqueued_at, end - start, latency, item.seq, attempt)
+
+    def _attempt(self, item: Item) -> tuple[str, str, str, float | None]:
+        """One consume() call: (kind, error, traceback, requested delay)."""
+        try:
+            self.consume(item.message)
+        except BaseException as exc:
+            return self._classify(item, exc)
+        return "done", "", "", None
+
+    def _classify(self, item: Item, exc: BaseException) -> tuple[str, str, str, float | None]:
+        """What ``consume()`` raising ``exc`` means; re-raises what must kill the thread."""
+        message = item.message
+        if isinstance(exc, Drop):
+            log.info("consumer %s dropped %s (msg_id %s): %s", self.name, message.topic,
+                     message.log_id, exc.reason)  # fmt: skip
+            return "dropped", "", "", None
+        if isinstance(exc, Halt):
+            log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
+                        message.log_id, exc.reason)  # fmt: skip
+            return "halted", "", "", None
+        if isinstance(exc, Retry):
+            return "retry", f"Retry: {exc}", "", exc.delay
+        if isinstance(exc, Exception):
+            return "error", repr(exc), "".join(traceback.format_exception(exc)), None
+        self.deaths[item.seq] += 1
+        raise exc
+
+    def _wait(self, index: int, message: Message, attempt: int, error: str,
+              requested: float | None, current: Current) -> bool:  # fmt: skip
+        """Sleep until the next attempt; False when shutdown cut the wait short."""
+        delay = delay_after(self.config, attempt, requested)
+        log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
+                    self.name, attempt, self.config.max_attempts, message.topic,
+                    message.log_id, error, delay)  # fmt: skip
+        state = RetryState(message.log_id, message.topic, attempt, time.time() + delay, error)
+        saved, current[index] = current[index], None
+        self.retrying[index] = state
+        try:
+            return not self.stopping.wait(delay)
+        finally:
+            self.retrying[index] = None
+            current[index] = (time.monotonic(), saved[1]) if saved is not None else None
+
+    def _dead_letter(self, message: Message, error: str, trace: str, attempts: int) -> None:
+        log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "
+                  "dead letters", self.name, message.topic, message.log_id, attempts,
+                  error)  # fmt: skip
+        try:
+            envelope = orjson.dumps(message.envelope)
+            self.dead_letters.add(self.name, message.topic, message.msg_id, envelope, error,
+                                  trace, attempts)  # fmt: skip
+        except (sqlite3.Error, TypeError) as exc:
+            log.error("consumer %s: cannot store dead letter %s (msg_id %s): %s", self.name,
+                      message.topic, message.log_id, exc)  # fmt: skip

@@ -1,0 +1,313 @@
+"""A consumer's dedicated, named worker threads: take a batch, consume each message, report.
+
+Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` runs on the
+consumer's own threads (``consumer:<name>:<n>``), never on the reactor and never on Twisted's
+shared thread pool. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
+to finish runs ``teardown()``. Results go back in batches through the ``report`` callable, which
+the service binds to ``reactor.callFromThread``: the worker never touches reactor-owned state.
+
+Each message goes through `hub.workers.delivery.Delivery` (retries, dead letters). A thread that
+dies (a ``BaseException`` escaped, e.g. ``SystemExit`` from a plugin) puts its unfinished messages
+back at the head of the queue and reports "died"; the supervisor (`hub.workers.supervisor`, reactor)
+calls ``restart`` after a backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from enum import Enum
+from time import monotonic
+
+from hub.plugins.loader import LoadedConsumer
+from hub.storage.spool import Spool
+from hub.workers.delivery import Delivery, Outcome
+from hub.workers.report import Report
+from hub.workers.workqueue import Item
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY_S = 0.05
+REPORT_EVERY_N = 256
+
+__all__ = ["Busy", "ConsumerWorkers", "LifeEvent", "Outcome", "Report"]
+
+
+class LifeEvent(Enum):
+    """What a consumer's threads report about themselves (`hub.workers.life.ConsumerLife` reads
+    it)."""
+
+    STARTED = "started"  # setup() returned (or raised: the error comes along)
+    HALTED = "halted"  # consume() raised hub.Halt
+    DIED = "died"  # a thread died (its index comes along); the supervisor restarts it
+    STOPPED = "stopped"  # the last thread exited (after teardown())
+
+
+# (event, thread index, error), called on the worker thread
+EventSink = Callable[[LifeEvent, int, BaseException | None], None]
+
+
+class Replay(Exception):
+    """Internal: send a message that killed a worker thread before down the slow path."""
+
+
+class Held:
+    """The messages of a worker thread's batch that it has not started yet.
+
+    The worker sets ``position`` before each message (one attribute store); the reactor reads
+    ``count`` and ``oldest_enqueued_at`` for the backlog figures.
+    """
+
+    __slots__ = ("batch", "position")
+
+    def __init__(self, batch: list[Item]) -> None:
+        self.batch = batch
+        self.position = 0  # index of the first message not started
+
+    @property
+    def count(self) -> int:
+        return max(0, len(self.batch) - self.position)
+
+    @property
+    def oldest_enqueued_at(self) -> float | None:
+        """``time.monotonic()`` when the oldest held message was enqueued; None if none is."""
+        try:
+            return self.batch[self.position].enqueued_at
+        except IndexError:
+            return None
+
+
+class Busy:
+    """What a worker thread is doing right now (read by the reactor for status)."""
+
+    __slots__ = ("item", "started")
+
+    def __init__(self, started: float, item: Item) -> None:
+        self.started = started  # time.monotonic()
+        self.item = item
+
+    @property
+    def since(self) -> float:
+        """When it started, as ``time.time()``."""
+        return time.time() - (time.monotonic() - self.started)
+
+    @property
+    def msg_id(self) -> str:
+        return self.item.message.log_id
+
+    @property
+    def topic(self) -> str:
+        return self.item.message.topic
+
+
+class ConsumerWorkers:
+    """The thread(s) serving one consumer's spool."""
+
+    def __init__(
+        self,
+        consumer: LoadedConsumer,
+        spool: Spool,
+        delivery: Delivery,
+        report: Callable[[str, Report], None],
+        events: EventSink,
+        thread_factory: Callable[..., threading.Thread] = threading.Thread,
+    ) -> None:
+        self.consumer = consumer
+        self.spool = spool
+        self.queue = spool.queue
+        self.delivery = delivery
+        self.report = report  # (consumer name, Report), from a worker thread
+        self.events = events  # called on this consumer's threads
+        self.thread_factory = thread_factory
+        self.threads: list[threading.Thread] = []
+        self.current: list[tuple[float, Item] | None] = []  # per thread: (started, item)
+        self._dying: dict[int, Busy] = {}  # thread index -> the message it died on
+        self.held: list[Held | None] = []  # per thread: taken from the queue, not yet started
+        self._setup_done = threading.Event()
+        self._setup_error: BaseException | None = None
+        self._alive = 0
+        self._alive_lock = threading.Lock()
+        self._batch = 256 if consumer.config.threads == 1 else 1
+        self.aborted = False
+
+    @property
+    def name(self) -> str:
+        return self.consumer.name
+
+    @property
+    def busy(self) -> list[Busy | None]:
+        """Per thread, what it is consuming (reactor: status, stuck watch, shutdown)."""
+        return [Busy(*entry) if entry is not None else None for entry in self.current]
+
+    def start(self) -> None:
+        """Start the threads; thread 0 runs ``setup()`` first and reports "started"."""
+        count = self.consumer.config.threads
+        self.current = [None] * count
+        self.held = [None] * count
+        self.delivery.retrying = [None] * count
+        self._alive = count
+        for index in range(count):
+            self._spawn(index, first=True)
+
+    def _spawn(self, index: int, first: bool) -> None:
+        thread = self.thread_factory(
+            target=self._run, args=(index, first), name=f"consumer:{self.name}:{index}",
+            daemon=True,
+        )  # fmt: skip
+        if first:
+            self.threads.append(thread)
+        else:
+            self.threads[index] = thread
+        thread.start()
+
+    def restart(self, index: int) -> None:
+        """Replace thread ``index`` after it died (reactor, on the supervisor's word)."""
+        log.info("consumer %s: restarting worker thread %d", self.name, index)
+        self._spawn(index, first=False)
+
+    def close(self) -> None:
+        """Finish the backlog in memory, then stop."""
+        self.queue.close()
+
+    def abort(self) -> None:
+        """Stop after the message in hand; the backlog stays queued (and on disk)."""
+        self.queue.abort()
+        self.aborted = True  # read by the worker before each message
+        self.delivery.stopping.set()
+        self._setup_done.set()
+
+    def _run(self, index: int, first: bool) -> None:
+        if first and index == 0:
+            self._setup()
+        self._setup_done.wait()
+        try:
+            if self._setup_error is None:
+                self._loop(index)
+        except BaseException as exc:  # the thread dies; the supervisor restarts it
+            self.current[index] = None
+            where = self._dying.pop(index, None)
+            log.critical("consumer %s: worker thread %d died in %s: %r", self.name, index,
+                         f"consume() of {where.topic} (msg_id {where.msg_id})" if where
+                         else "the worker loop", exc)  # fmt: skip
+            self.events(LifeEvent.DIED, index, exc)
+            return
+        self._exit()
+
+    def _setup(self) -> None:
+        try:
+            self.consumer.instance.setup()
+        except BaseException as exc:
+            log.exception("consumer %s: setup() failed", self.name)
+            self._setup_error = exc
+        self._setup_done.set()
+        self.events(LifeEvent.STARTED, 0, self._setup_error)
+
+    def _loop(self, index: int) -> None:
+        report = Report()
+        while batch := self.spool.take(self._batch):
+            if (current := self._consume_batch(index, batch, report)) is None:
+                return
+            report = current
+            if not len(self.queue):  # idle next: counts go out now, not after the next batch
+                report = self._flush(report)
+        self._flush(report)
+
+    def _consume_batch(self, index: int, batch: list[Item], report: Report) -> Report | None:
+        """Consume ``batch`` in order; the report to go on with, None once the thread must stop
+        (aborted or halted).
+
+        The hot path of the hub: per message two clock readings, the thread's ``current`` slot,
+        ``consume()`` and three appends to the report (`hub.workers.report`). Anything ``consume()``
+        raises goes to `Delivery.recover` (retries, drops, dead letters, halt).
+        """
+        held = self.held[index] = Held(batch)
+        delivery = self.delivery
+        consume, deaths, current = delivery.consume, delivery.deaths, self.current
+        items, starts, ends = report.items, report.starts, report.ends
+        for position, item in enumerate(batch):
+            if self.aborted:  # the rest stays for the next start
+                self.held[index] = None
+                self.queue.give_back(batch[position:])
+                self._flush(report)
+                return None
+            held.position = position + 1
+            start = monotonic()
+            current[index] = (start, item)
+            try:
+                if deaths and item.seq in deaths:
+                    raise Replay  # it killed a thread before: the slow path counts attempts
+                consume(item.message)
+            except BaseException as exc:
+                outcome = self._recover(index, item, batch[position:], report, exc, start)
+                if outcome.kind in ("halted", "interrupted"):
+                    self._stop_early(index, outcome, batch[position:], report)
+                    return None
+                report.outcomes.append(outcome)
+                end = monotonic()
+            else:
+                end = monotonic()
+                items.append(item)
+                starts.append(start)
+                ends.append(end)
+            current[index] = None
+            if len(items) >= REPORT_EVERY_N or end - report.opened >= REPORT_EVERY_S:
+                report = self._flush(report)
+                items, starts, ends = report.items, report.starts, report.ends
+        self.held[index] = None
+        return report
+
+    def _recover(
+        self, index: int, item: Item, rest: list[Item], report: Report, exc: BaseException,
+        start: float,
+    ) -> Outcome:  # fmt: skip
+        """The slow path; if the thread is to die, give back what it holds first."""
+        try:
+            if isinstance(exc, Replay):
+                return self.delivery.deliver(index, item, self.current)
+            return self.delivery.recover(index, item, self.current, start, exc)
+        except BaseException:  # the thread dies: hand back what it holds; _run names it
+            self._dying[index] = Busy(*(self.current[index] or (start, item)))
+            self.current[index] = None
+            self.held[index] = None
+            self._flush(report)
+            self.queue.give_back(rest)
+            raise
+
+    def _stop_early(self, index: int, outcome: Outcome, rest: list[Item], report: Report) -> None:
+        """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
+        self.current[index] = None
+        self.held[index] = None
+        self.queue.give_back(rest)
+        self._flush(report)
+        if outcome.kind == "halted":
+            self.queue.abort()
+            halted = Report()
+            halted.outcomes.append(outcome)
+            self.report(self.name, halted)
+            self.events(LifeEvent.HALTED, index, None)
+
+    def _flush(self, report: Report) -> Report:
+        """Hand ``report`` to the reactor (if it holds anything); a fresh one to go on with."""
+        if len(report):
+            self.queue.finish(report.seqs())
+            self.report(self.name, report)
+            return Report()
+        report.opened = monotonic()
+        return report
+
+    def _exit(self) -> None:
+        with self._alive_lock:
+            self._alive -= 1
+            last = self._alive == 0
+        if not last:
+            return
+        error = None
+        if self._setup_error is None:
+            try:
+                self.consumer.instance.teardown()
+            except Exception as exc:
+                error = exc
+                log.exception("consumer %s: teardown() failed", self.name)
+        self.events(LifeEvent.STOPPED, -1, error)

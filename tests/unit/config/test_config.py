@@ -1,0 +1,81 @@
+"""hub.config and hub.validate: the frozen config, drop-ins, and errors naming file and key."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from hub.config import config_from_dict, load_config
+from hub.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_shipped_configs_are_valid() -> None:
+    """etc/demo.yaml and the sample /etc config (with its drop-in) load cleanly."""
+    demo = load_config(REPO / "etc" / "demo.yaml")
+    assert set(demo.enabled_consumers) == {"bodhi-log", "everything-log", "slow-compose"}
+    sample = load_config(REPO / "etc" / "consumer-hub" / "hub.yaml")
+    assert "audit" in sample.consumers and not sample.enabled_consumers
+
+
+def test_config_is_frozen_and_defaults_apply() -> None:
+    """A minimal config gets documented defaults and cannot be mutated."""
+    config = config_from_dict({"endpoints": ["tcp://a:1"], "consumers": {"c": {"class": "log"}}})
+    consumer = config.consumers["c"]
+    assert (consumer.threads, consumer.queue_size, consumer.enabled) == (1, 10_000, True)
+    assert config.shutdown_timeout_s == 30.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.endpoints = ()  # type: ignore[misc]
+
+
+def test_dropins_merge_in_name_order(tmp_path: Path) -> None:
+    """hub.d/*.yaml are merged key by key, later files winning."""
+    (tmp_path / "hub.yaml").write_text("endpoints: [tcp://a:1]\nconsumers: {c: {class: log}}\n")
+    (tmp_path / "hub.d").mkdir()
+    (tmp_path / "hub.d" / "10-a.yaml").write_text("consumers: {c: {threads: 3}}\n")
+    (tmp_path / "hub.d" / "20-b.yaml").write_text("consumers: {c: {threads: 4}, d: {class: x:Y}}")
+    config = load_config(tmp_path / "hub.yaml")
+    assert config.consumers["c"].threads == 4
+    assert config.consumers["c"].cls == "log"
+    assert config.consumers["d"].cls == "x:Y"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"endpoints": "tcp://a:1"}, "endpoints: expected a list, got string"),
+        ({"endpoints": ["tcp://a:1"], "zmq": {"rcvhwm": True}}, "zmq.rcvhwm: expected int"),
+        ({"endpoints": ["tcp://a:1"], "status": {"colour": 1}},
+         "status.colour: unknown key; valid keys are: enabled, host, port"),
+        ({"endpoints": ["tcp://a:1"], "log_level": "LOUD"}, "log_level: expected one of DEBUG"),
+        ({"endpoints": ["tcp://a:1"], "consumers": {"c": {}}}, "consumers.c.class: required"),
+        ({"endpoints": ["tcp://a:1"], "consumers": []}, "consumers: expected a mapping, got list"),
+    ],
+)  # fmt: skip
+def test_errors_name_source_key_and_expectation(data: dict, message: str) -> None:
+    """Each invalid value is reported with the source, dotted key path and what was expected."""
+    with pytest.raises(ConfigError) as info:
+        config_from_dict(data, source="test.yaml")
+    assert str(info.value).startswith("test.yaml: ")
+    assert message in str(info.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    """A config path that does not exist is reported, not a traceback."""
+    with pytest.raises(ConfigError, match="cannot read configuration"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_state_dir_defaults_to_systemds_state_directory(tmp_path: Path) -> None:
+    """Without state_dir the first path of $STATE_DIRECTORY is used, else /var/lib/...; a
+    state_dir in the file wins over both."""
+    path = tmp_path / "hub.yaml"
+    path.write_text("endpoints: [tcp://a:1]\n")
+    env = {"STATE_DIRECTORY": "/var/lib/consumer-hub/alpha:/var/lib/other"}
+    assert load_config(path, env).state_dir == "/var/lib/consumer-hub/alpha"
+    assert load_config(path, {}).state_dir == "/var/lib/consumer-hub"
+    path.write_text("endpoints: [tcp://a:1]\nstate_dir: /srv/hub\n")
+    assert load_config(path, env).state_dir == "/srv/hub"

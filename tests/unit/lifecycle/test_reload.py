@@ -1,0 +1,162 @@
+"""hub.lifecycle.reload's decisions (diff, restart-only settings, rejection) and its drain deadline,
+and
+hub.daemon's status line, against small fakes on a fake reactor clock."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from twisted.internet import defer, task
+
+from hub.config import ConsumerConfig, HubConfig, config_from_dict
+from hub.errors import ConfigError
+from hub.lifecycle.daemon import status_line
+from hub.lifecycle.reload import Reloader, diff_consumers, live_config, restart_only_changes
+from hub.message import Message
+from hub.workers.life import ConsumerLife
+from hub.workers.workqueue import Item, WorkQueue
+
+
+def _item(n: int, enqueued_at: float = 0.0) -> Item:
+    message = Message(topic="t", envelope={"msg": {"n": n}, "msg_id": f"id-{n}"})
+    return Item(message, enqueued_at)
+
+
+def test_diff_consumers() -> None:
+    """Names split into added, removed, changed (any field differs) and unchanged."""
+    a = ConsumerConfig(cls="recorder", config={"path": "a"})
+    old = {"keep": a, "gone": a, "tuned": a}
+    new = {"keep": a, "tuned": ConsumerConfig(cls="recorder", config={"path": "b"}), "new": a}
+    diff = diff_consumers(old, new)
+    assert diff.added == ("new",) and diff.removed == ("gone",)
+    assert diff.changed == ("tuned",) and diff.unchanged == ("keep",)
+
+
+def test_restart_only_changes_and_live_config() -> None:
+    """Endpoint changes are reported as needing a restart; consumers and log level go live."""
+    old = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "log_level": "INFO"})
+    new = config_from_dict(
+        {"endpoints": ["tcp://127.0.0.1:2"], "log_level": "DEBUG", "consumers": {}}
+    )
+    assert restart_only_changes(old, new) == ["endpoints"]
+    live = live_config(old, new)
+    assert live.endpoints == old.endpoints and live.log_level == "DEBUG"
+
+
+def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any:
+    workers = SimpleNamespace(closed=False, aborted=False, busy=[None])
+    workers.close = lambda: setattr(workers, "closed", True)
+    workers.abort = lambda: setattr(workers, "aborted", True)
+    life = ConsumerLife(
+        loaded=SimpleNamespace(name="c"),  # type: ignore[arg-type]
+        queue=queue,
+        workers=workers,  # type: ignore[arg-type]
+        clock=clock,
+        flush_restarts=lambda: None,
+    )
+    svc = SimpleNamespace(
+        reactor=clock,
+        config=config,
+        consumers={"c": life},
+        stopping=False,
+        forgotten=[],
+        dropped=[],
+    )
+    svc.forget_consumer = svc.forgotten.append
+    svc.stats = SimpleNamespace(on_dropped=lambda *args: svc.dropped.append(args))
+    return svc, life.stopped
+
+
+def test_drain_deadline_hands_backlog_to_successor() -> None:
+    """A changed consumer missing the deadline hands its backlog, in order, to its successor."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "shutdown_timeout_s": 5})
+    old = WorkQueue("c", 100)
+    old.put_many([_item(1), _item(2)])
+    svc, _ = _fake_service(clock, old, config)
+    successor = WorkQueue("c", 100)
+    successor.put_many([_item(3)])
+    done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", successor))
+    assert svc.consumers["c"].workers.closed and not done.called
+    clock.advance(5)
+    assert svc.consumers["c"].workers.aborted
+    clock.advance(2)
+    assert done.called and svc.forgotten == ["c"] and svc.dropped == []
+    assert [i.message.body["n"] for i in successor.drain_remaining()] == [1, 2, 3]
+
+
+def test_drain_in_time_cancels_deadline_and_drops_nothing() -> None:
+    """A removed consumer that stops before the deadline leaves no timer and no drop."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc, stopped = _fake_service(clock, WorkQueue("c", 10), config)
+    done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", None))
+    stopped.callback("c")
+    assert done.called and clock.getDelayedCalls() == []
+    assert svc.dropped == [] and svc.forgotten == ["c"]
+
+
+def test_invalid_config_is_rejected() -> None:
+    """A ConfigError from loading leaves the running config in place and says why."""
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc = SimpleNamespace(config=config, stopping=False, router=SimpleNamespace(unwritten=None))
+
+    def broken(path: Any) -> HubConfig:
+        raise ConfigError("hub.yaml: consumers.x.threads: expected a whole number")
+
+    results: list[Any] = []
+    Reloader(svc, "hub.yaml", load=broken).reload().addCallback(results.append)
+    assert not results[0].applied and results[0].summary.startswith("reload rejected: hub.yaml")
+    assert svc.config is config
+
+
+def test_a_reload_waits_while_the_log_refuses_a_batch() -> None:
+    """A refused batch was routed to the running consumers: re-routing waits (rechecking each
+    second) until it is written, and gives up if the hub stops meanwhile."""
+    clock = task.Clock()
+    router = SimpleNamespace(unwritten=object())
+    svc = SimpleNamespace(reactor=clock, stopping=False, router=router)
+    waited = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
+    clock.advance(3)
+    assert not waited.called
+    router.unwritten = None
+    clock.advance(1)
+    assert waited.result is True
+    router.unwritten = object()
+    stopped = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
+    svc.stopping = True
+    clock.advance(1)
+    assert stopped.result is False
+
+
+def test_status_line() -> None:
+    """Rate, total backlog, consumers behind (oldest message > 5 s) and a paused input."""
+    snapshot = {
+        "hub": {"received_per_s": 12.4, "backlog": 3, "input_paused": True},
+        "consumers": {
+            "late": {"oldest_age_s": 60.0, "state": "running"},
+            "fresh": {"oldest_age_s": 0.1, "state": "running"},
+            "idle": {"oldest_age_s": 0.0, "state": "halted"},
+        },
+    }
+    assert status_line(snapshot) == (
+        "12 msg/s, backlog 3, 2 of 3 consumers behind (late, idle), input paused"
+    )
+
+
+def test_a_changed_consumer_gets_its_window_from_the_service_with_its_byte_bound() -> None:
+    """A reload builds a changed consumer's window where start-up does (service.new_window),
+    so its byte bound survives a SIGHUP; the new instance starts on that very window."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc, stopped = _fake_service(clock, WorkQueue("c", 10), config)
+    started: list[WorkQueue] = []
+    svc.new_window = lambda loaded: WorkQueue(loaded.name, 10, bytes_bound=123_456)
+    svc.set_routes = lambda routes: None
+    svc.start_consumer = lambda loaded, queue: started.append(queue) or defer.succeed(loaded.name)
+    fresh = {"c": SimpleNamespace(name="c", config=ConsumerConfig(cls="recorder"))}
+    diff = diff_consumers({"c": ConsumerConfig(cls="log")}, {"c": ConsumerConfig(cls="recorder")})
+    done = defer.ensureDeferred(Reloader(svc, "x")._apply(diff, fresh))  # type: ignore[arg-type]
+    stopped.callback("c")
+    assert done.result == [] and [q.bytes_bound for q in started] == [123_456]

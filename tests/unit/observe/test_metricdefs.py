@@ -1,0 +1,55 @@
+"""hub.observe.metricdefs: one walk of the snapshot names every exported value for every sink."""
+
+from __future__ import annotations
+
+from hub.observe.metricdefs import CONSUMER_METRICS, HUB_METRICS, safe_name, samples, statsd_name
+from tests.unit.snapshots import snapshot
+
+
+def _by_statsd_name() -> dict[str, float]:
+    return {statsd_name(s): s.value for s in samples(snapshot())}
+
+
+def test_hub_and_consumer_figures_get_statsd_names() -> None:
+    """Hub figures sit under the prefix, consumer figures under consumer.<name>."""
+    names = _by_statsd_name()
+    assert names["received"] == 100
+    assert names["decode_errors.json"] == 4
+    assert names["consumer.audit_log.backlog"] == 7
+    assert names["consumer.audit_log.queue_wait_ms.p99"] == 0.03
+
+
+def test_timing_windows_without_samples_export_nothing() -> None:
+    """An empty latency window yields no value rather than a made-up zero."""
+    assert not [n for n in _by_statsd_name() if ".latency_ms." in n]
+
+
+def test_workers_and_state_become_one_value_per_state() -> None:
+    """Worker threads are counted per state, and the consumer state is one-hot."""
+    names = _by_statsd_name()
+    assert names["consumer.audit_log.workers.busy"] == 1
+    assert names["consumer.audit_log.workers.idle"] == 1
+    assert names["consumer.audit_log.workers.stuck"] == 0
+    assert names["consumer.audit_log.state.running"] == 1
+    assert names["consumer.audit_log.state.halted"] == 0
+
+
+def test_rows_absent_from_the_snapshot_are_skipped() -> None:
+    """backlog_disk appears only once a snapshot carries it."""
+    assert "consumer.audit_log.backlog_disk" not in _by_statsd_name()
+    doc = snapshot(backlog_disk=5)
+    assert {statsd_name(s): s.value for s in samples(doc)}["consumer.audit_log.backlog_disk"] == 5
+
+
+def test_names_are_safe_graphite_components() -> None:
+    """Dots, spaces and slashes in consumer names or causes become underscores."""
+    assert safe_name("a.b c/d") == "a_b_c_d"
+    assert safe_name("") == "_"
+
+
+def test_catalogue_names_are_unique() -> None:
+    """No two rows share a statsd or Prometheus name within their scope."""
+    for table in (HUB_METRICS, CONSUMER_METRICS):
+        assert len({m.statsd for m in table}) == len(table)
+        assert len({m.prom for m in table}) == len(table)
+        assert len({m.key for m in table}) == len(table)

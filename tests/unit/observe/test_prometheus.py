@@ -1,0 +1,66 @@
+"""hub.observe.prometheus: /metrics is valid Prometheus text built from the snapshot at scrape
+time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from hub.observe.prometheus import MetricsPage
+from tests.unit.scrape import FakeRequest
+from tests.unit.snapshots import snapshot
+
+
+def _scrape(doc: dict[str, Any]) -> tuple[dict[tuple[str, tuple], float], dict[str, str], bytes]:
+    request = FakeRequest()
+    body = MetricsPage(lambda: doc).render(request)  # type: ignore[arg-type]
+    values, types = {}, {}
+    for family in text_string_to_metric_families(body.decode()):
+        types[family.name] = family.type
+        for sample in family.samples:
+            values[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return values, types, request.headers[b"content-type"]
+
+
+def test_metrics_parse_with_types_labels_and_values() -> None:
+    """Counters end in _total, levels are gauges, every consumer series has its label."""
+    values, types, content_type = _scrape(snapshot())
+    assert content_type.startswith(b"text/plain; version=")
+    assert types["consumer_hub_received"] == "counter"
+    assert values[("consumer_hub_received_total", ())] == 100
+    assert values[("consumer_hub_decode_errors_total", (("cause", "json"),))] == 4
+    assert values[("consumer_hub_input_paused_seconds_total", ())] == 1.5
+    assert types["consumer_hub_consumer_backlog"] == "gauge"
+    assert values[("consumer_hub_consumer_backlog", (("consumer", "audit.log"),))] == 7
+    assert values[("consumer_hub_consumer_done_total", (("consumer", "audit.log"),))] == 90
+
+
+def test_timing_windows_are_quantile_gauges_in_seconds() -> None:
+    """queue wait p99 is a gauge with quantile="0.99"; max is quantile="1"."""
+    values, _, _ = _scrape(snapshot())
+    labels = (("consumer", "audit.log"), ("quantile", "0.99"))
+    assert values[("consumer_hub_consumer_queue_wait_seconds", labels)] == 0.03
+    labels = (("consumer", "audit.log"), ("quantile", "1"))
+    assert values[("consumer_hub_consumer_duration_seconds", labels)] == 0.04
+
+
+def test_each_scrape_reads_a_fresh_snapshot() -> None:
+    """The page calls the snapshot on every request, so a scrape is never stale."""
+    doc = snapshot()
+    page = MetricsPage(lambda: doc)
+    page.render(FakeRequest())  # type: ignore[arg-type]
+    doc["consumers"]["audit.log"]["backlog"] = 55
+    body = page.render(FakeRequest()).decode()  # type: ignore[arg-type]
+    assert 'consumer_hub_consumer_backlog{consumer="audit.log"} 55.0' in body
+
+
+def test_worker_and_consumer_states_are_labelled_gauges() -> None:
+    """Workers are counted per state; the consumer state is one-hot over every state."""
+    values, _, _ = _scrape(snapshot())
+    busy = (("consumer", "audit.log"), ("state", "busy"))
+    assert values[("consumer_hub_consumer_workers", busy)] == 1
+    running = (("consumer", "audit.log"), ("state", "running"))
+    stopped = (("consumer", "audit.log"), ("state", "stopped"))
+    assert values[("consumer_hub_consumer_state", running)] == 1
+    assert values[("consumer_hub_consumer_state", stopped)] == 0

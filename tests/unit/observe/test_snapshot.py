@@ -1,0 +1,35 @@
+"""hub.observe.snapshot: pauses count as they run; process figures that cannot be read are left
+out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from hub.observe.metricdefs import samples, statsd_name
+from hub.observe.snapshot import hub_snapshot
+from hub.observe.stats import Stats
+
+
+def test_a_pause_under_way_counts_in_input_paused_s() -> None:
+    """input_paused_s includes the current pause, not only the ones that ended."""
+    stats = Stats()
+    stats.on_paused(2.0)
+    running = hub_snapshot(stats, 0.0, True, None, 10.0)
+    paused = hub_snapshot(stats, 0.0, True, time.monotonic() - 3.0, 10.0)
+    assert running["input_paused_s"] == 2.0 and not running["input_paused"]
+    assert paused["input_paused"] and 5.0 <= paused["input_paused_s"] < 6.0
+
+
+def test_process_figures_are_left_out_when_proc_cannot_be_read(monkeypatch: Any) -> None:
+    """Out of file descriptors (EMFILE reading /proc): the snapshot still builds, and the two
+    process figures are None, so no sink exports a made-up value."""
+
+    def no_descriptors(pid: int) -> None:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr("hub.observe.snapshot.psutil.Process", no_descriptors)
+    hub = hub_snapshot(Stats(), 0.0, True, None, 10.0)
+    assert (hub["rss_bytes"], hub["open_fds"]) == (None, None) and hub["received"] == 0
+    names = {statsd_name(s) for s in samples({"hub": hub})}
+    assert "received" in names and not names & {"rss_bytes", "open_fds"}

@@ -1,0 +1,2 @@
+"""Unit tests of what ships beside the package: the collectd plugin, the Grafana dashboard and
+the Prometheus rules."""
