@@ -70,11 +70,12 @@ def run(consumers: int, count: int, reactor: Any = default_reactor) -> tuple[flo
     result: list[float] = []
 
     def done() -> bool:
-        return all(service.stats.consumer(n).counters["done"] >= count for n in service.consumers)
+        lives = service.consumers
+        return all(service.stats.consumer(c.name).counters["done"] >= count for c in lives)
 
     def feed(index: int = 0) -> None:
         if index < len(batches):
-            service.router.on_batch(batches[index])
+            service.enqueuer.on_batch(batches[index])
             reactor.callLater(0, feed, index + 1)
         elif not done():
             reactor.callLater(0.001, feed, index)

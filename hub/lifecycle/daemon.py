@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.internet import defer, task
 
+from hub.config import HubConfig
 from hub.lifecycle.notify import Notifier, WatchdogPinger, watchdog_interval
 from hub.lifecycle.reload import Reloader, ReloadResult
 
@@ -53,10 +54,25 @@ def status_line(snapshot: dict[str, Any]) -> str:
     return line
 
 
+class Served(Protocol):
+    """What systemd's side reads of the hub (`hub.lifecycle.service.HubService` provides it)."""
+
+    config: HubConfig
+
+    @property
+    def stopping(self) -> bool: ...
+    @property
+    def input_connected(self) -> bool: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    def backlog(self) -> tuple[int, int]: ...
+
+
 class Daemon:
     """Drives `hub.lifecycle.notify` from the service's start, reload and stop."""
 
-    def __init__(self, service: Any, reactor: Any, reloader: Reloader, notifier: Notifier) -> None:
+    def __init__(
+        self, service: Served, reactor: Any, reloader: Reloader, notifier: Notifier
+    ) -> None:
         self.service = service
         self.reactor = reactor
         self.reloader = reloader
@@ -76,7 +92,7 @@ class Daemon:
     def started(self, _: Any = None) -> Any:
         """After service.start(): wait for input, then READY=1 and periodic STATUS=."""
         next_note = self.reactor.seconds() + FIRST_NOTE_AFTER_S
-        while not self.service.input.connected and not self.service.stopping:
+        while not self.service.input_connected and not self.service.stopping:
             if self.reactor.seconds() >= next_note:
                 next_note += WAIT_NOTE_EVERY_S
                 endpoints = ", ".join(self.service.config.endpoints)

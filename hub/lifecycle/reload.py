@@ -26,14 +26,15 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from twisted.internet import defer, task
 
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
 from hub.observe.logsetup import set_level
-from hub.plugins.loader import LoadedConsumer, load_consumer
+from hub.plugins.loader import LoadedConsumer
+from hub.workers.consumers import Consumers
 from hub.workers.life import Drained
 from hub.workers.workqueue import WorkQueue
 
@@ -87,12 +88,29 @@ class ReloadResult(NamedTuple):
     summary: str
 
 
+class Reloadable(Protocol):
+    """What a reload asks of the hub (`hub.lifecycle.service.HubService` provides it)."""
+
+    config: HubConfig  # the configuration in force (replaced through apply_config)
+    reactor: Any  # its clock: callLater
+    consumers: Consumers  # the running consumers: their lives, windows, start
+
+    @property
+    def stopping(self) -> bool: ...
+    def apply_config(self, config: HubConfig) -> None: ...
+    def log_writable(self) -> bool: ...
+    def load_consumer(self, name: str, config: ConsumerConfig) -> LoadedConsumer: ...
+    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None: ...
+    def forget_consumer(self, name: str) -> None: ...
+    def count_dropped(self, name: str, cause: str, count: int) -> None: ...
+
+
 class Reloader:
-    """Re-reads the config file and applies the difference to a `HubService`."""
+    """Re-reads the config file and applies the difference to the running hub."""
 
     def __init__(
         self,
-        service: Any,
+        service: Reloadable,
         config_path: Path | str,
         load: Callable[[Path | str], HubConfig] = load_config,
     ) -> None:
@@ -125,11 +143,10 @@ class Reloader:
     async def _log_writable(self) -> bool:
         """Wait while the durable log refuses writes: the batch waiting to be written was routed
         to the running consumers' spools, so re-routing waits for it. False if the hub stops."""
-        router = self.service.router
-        if router.unwritten is not None:
+        if not self.service.log_writable():
             log.warning("reload: waiting until the durable log can be written again (a refused "
                         "batch is routed to the running consumers)")  # fmt: skip
-        while router.unwritten is not None:
+        while not self.service.log_writable():
             if self.service.stopping:
                 return False
             await task.deferLater(self.service.reactor, 1.0, lambda: None)
@@ -150,7 +167,7 @@ class Reloader:
         if ignored:
             log.warning("reload: changes to %s need a restart; ignored", ", ".join(ignored))
         set_level(new.log_level)
-        self.service.config = live_config(old, new)
+        self.service.apply_config(live_config(old, new))
         failed = await self._apply(diff, fresh)
         summary = _summary(diff, failed)
         log.info("reload applied from %s: %s", new.source, summary)
@@ -160,15 +177,15 @@ class Reloader:
         """Construct the new and changed consumers' instances (may raise PluginLoadError)."""
         configs = new.enabled_consumers
         return {
-            name: load_consumer(name, configs[name], self.service.publisher)
+            name: self.service.load_consumer(name, configs[name])
             for name in (*diff.added, *diff.changed)
         }
 
     async def _apply(self, diff: ConsumerDiff, fresh: dict[str, LoadedConsumer]) -> list[str]:
         """Re-route, drain, restart; returns the names whose setup() failed."""
         svc = self.service
-        queues = {n: svc.new_window(fresh[n]) for n in diff.changed}
-        self._routes = {n: (rt.loaded, rt.queue) for n, rt in svc.consumers.items()}
+        queues = {n: svc.consumers.new_window(fresh[n]) for n in diff.changed}
+        self._routes = {life.name: (life.loaded, life.queue) for life in svc.consumers}
         for name in diff.removed:
             del self._routes[name]
         for name in diff.changed:
@@ -188,7 +205,9 @@ class Reloader:
         """Start a new consumer; route to it once its setup() ran. Returns its name on failure."""
         if not await self._start(loaded, None):
             return loaded.name
-        self._routes[loaded.name] = (loaded, self.service.consumers[loaded.name].queue)
+        life = self.service.consumers.get(loaded.name)
+        assert life is not None  # started just now, on the reactor
+        self._routes[loaded.name] = (loaded, life.queue)
         self.service.set_routes(self._routes)
         return ""
 
@@ -206,10 +225,12 @@ class Reloader:
         if self.service.stopping:
             return False
         try:
-            await self.service.start_consumer(loaded, queue)
+            await self.service.consumers.start(loaded, queue)
         except PluginLoadError as err:
             log.error("reload: consumer %s not started: %s", name, err)
-            await self.service.when_stopped(name)
+            failed = self.service.consumers.get(name)
+            if failed is not None:
+                await failed.stopped
             self.service.forget_consumer(name)
             if self._routes.pop(name, None) is not None:
                 self.service.set_routes(self._routes)
@@ -221,10 +242,10 @@ class Reloader:
 
     async def _drain(self, name: str, successor: WorkQueue | None) -> str:
         """Let ``name`` finish its window and tear down (`hub.workers.life.ConsumerLife.drain`),
-        then
-        hand what is left to ``successor``, or drop it (counted) when there is none."""
+        then hand what is left to ``successor``, or drop it (counted) when there is none."""
         svc = self.service
-        life = svc.consumers[name]
+        life = svc.consumers.get(name)
+        assert life is not None  # running: the reload found it in the running config
         timeout = svc.config.shutdown_timeout_s
         log.info("reload: draining consumer %s (%d in memory)", name, len(life.queue))
         if await life.drain(timeout) is not Drained.IN_TIME:
@@ -240,10 +261,10 @@ class Reloader:
         return ""
 
 
-def _drop(service: Any, name: str, items: list[Any], why: str) -> None:
+def _drop(service: Reloadable, name: str, items: list[Any], why: str) -> None:
     """Count and log messages that no consumer instance will process."""
     if items:
-        service.stats.on_dropped(name, "reload", len(items))
+        service.count_dropped(name, "reload", len(items))
         log.error("consumer %s: %d queued message(s) dropped (%s)", name, len(items), why)
 
 

@@ -1,11 +1,15 @@
-"""Wires the hub together and owns the order of start and stop.
+"""The composition root: builds the hub's parts, hands each what it uses, owns start and stop.
 
-Runs on the reactor thread. Start: open the durable state (`hub.storage.durable`: log, cursors; dead
-letters), load plugins, open the publisher, start every consumer's threads (each resuming at its
-cursor) and wait for each ``setup()``, then open input and the status endpoint ("hub ready").
-Stop: close input first, let each consumer drain its in-memory window until the shutdown
-deadline, then stop the rest after the message in hand (it stays in the log for the next start),
-wait for ``teardown()``, commit the cursors, close the rest.
+Runs on the reactor thread. Start: open the durable state (`hub.storage.durable`: log, cursors;
+dead letters), load plugins, open the publisher, start every consumer (`hub.workers.consumers`:
+each resumes at its cursor) and wait for each ``setup()`` and its durable starting point, then
+open input and the status endpoint ("hub ready"). Stop: close input first, drain every consumer
+to the shutdown deadline (`hub.workers.life.ConsumerLife.drain`; what is left stays in the log
+for the next start), commit the cursors, close the rest.
+
+Two timed loops run as Twisted ``TimerService``s on the reactor's clock: the cursor commit every
+``backlog.commit_interval_s``, and a one-second tick (history for the rates, resuming input,
+crash-loop expiry, the stuck-worker watch, dead-letter replay).
 """
 
 from __future__ import annotations
@@ -17,35 +21,38 @@ from collections.abc import Mapping
 from typing import Any
 
 import zmq
+from twisted.application.internet import TimerService
 from twisted.internet import defer
-from twisted.internet.task import LoopingCall
 
-from hub.config import HubConfig
-from hub.lifecycle.upkeep import Upkeep
+from hub.config import ConsumerConfig, HubConfig
 from hub.observe.prometheus import MetricsPage
-from hub.observe.snapshot import consumer_snapshot, hub_snapshot, not_ready
+from hub.observe.snapshot import Snapshotter
 from hub.observe.stats import Stats
 from hub.observe.statsd import StatsdSink
 from hub.observe.status import StatusServer
-from hub.plugins.loader import LoadedConsumer, load_consumers
+from hub.observe.stuck import StuckWatch
+from hub.plugins.loader import LoadedConsumer, load_consumer, load_consumers
 from hub.routing.badinput import BadInputLog
+from hub.routing.enqueuer import Batch, Enqueuer
+from hub.routing.replay import DeadLetterReplay
 from hub.routing.router import Route, Router
 from hub.routing.topics import subscriptions
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
+from hub.transports.zeromq.codec import decode
 from hub.transports.zeromq.gaps import GapTracker
 from hub.transports.zeromq.input import ZmqInput
 from hub.transports.zeromq.publisher import Publisher
-from hub.workers.delivery import Delivery
+from hub.workers.consumers import Consumers
 from hub.workers.life import ConsumerLife, Drained
-from hub.workers.supervisor import Supervisor
-from hub.workers.worker import ConsumerWorkers, EventSink, LifeEvent, Report
+from hub.workers.report import Report
 from hub.workers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
 # (700, 10, 10), or any threshold a window of young messages reaches, rescans it: see design.md
 GC_THRESHOLDS = (100_000, 20, 100)
+TICK_S = 1.0
 
 
 class HubService:
@@ -58,29 +65,54 @@ class HubService:
         self.stats = Stats()
         self.durable = Durable(config, reactor.callFromThread)
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
-        self.supervisor = Supervisor(reactor, self._restart_thread)
         self.publisher = Publisher(reactor, self.context, config)
         self.failed: defer.Deferred = defer.Deferred()  # errback: a defect stopped input
         self.input = ZmqInput(reactor, self.context, config, self._on_batch, self.failed.errback)
-        self.router = Router(
-            self.stats,
-            BadInputLog(reactor.seconds),
-            config.max_message_bytes,
-            time.monotonic,
-            self.input.pause,
-            self.input.resume,
-            self.durable.store,
-            self.durable.max_disk_bytes,
-            GapTracker(self.stats, lambda: self.input.subscribed) if config.upstream_gaps else None,
+        self.router = Router()
+        gaps = GapTracker(self.stats, lambda: self.input.subscribed)
+        self.enqueuer = Enqueuer(
+            router=self.router,
+            decode=decode,
+            log=self.durable.store,
+            stats=self.stats,
+            bad_input=BadInputLog(reactor.seconds),
+            input=self.input,
+            max_message_bytes=config.max_message_bytes,
+            max_disk_bytes=self.durable.max_disk_bytes,
+            observe=gaps.observe if config.upstream_gaps else None,
+        )
+        self.consumers = Consumers(
+            reactor=reactor,
+            durable=self.durable,
+            dead_letters=self.dead_letters,
+            retry=config.retry,
+            on_report=self._on_report,
+            input_open=lambda: self.ready,
+            shares=lambda: len(self.config.enabled_consumers),
+        )
+        self.snapshotter = Snapshotter(
+            stats=self.stats,
+            lives=lambda: self.consumers,
+            log_end=lambda: self.durable.store.next_seq,
+            input_connected=lambda: self.input.connected,
+            paused_since=lambda: self.enqueuer.paused_since,
+            hub_figures=[self.durable.hub_snapshot],
+            consumer_figures=[self.durable.snapshot, self.consumers.supervisor.snapshot],
+            reasons=[self._not_ready],
+        )
+        self.stuck = StuckWatch(lambda: self.consumers)
+        self.replay = DeadLetterReplay(
+            store=self.dead_letters,
+            inject=self.enqueuer.inject,
+            routed=lambda name: name in self.router.routes,
+            replayed=self.stats.on_dead_letter_replayed,
         )
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
         self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
+        self.committing = _timer(config.backlog.commit_interval_s, self.durable.commit, reactor)
+        self.ticking = _timer(TICK_S, self._tick, reactor)
         self.status_port: int | None = None
-        self.consumers: dict[str, ConsumerLife] = {}
-        self.upkeep = Upkeep(self)
-        self.ticker = LoopingCall(self._tick)
-        self.started_at = time.time()
         self.ready = False
         self._stopping: defer.Deferred | None = None
 
@@ -88,170 +120,114 @@ class HubService:
 
     def start(self) -> defer.Deferred:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
-        self.started_at = time.time()
+        self.snapshotter.mark_started(time.time())
         self.durable.open()
         self.dead_letters.open()
-        self.upkeep.start()
+        self.stats.set_dead_letters(self.dead_letters.counts())
         loaded = load_consumers(self.config.enabled_consumers, self.publisher)
         self.publisher.start()
         if not loaded:
             log.warning("no consumer is enabled: the hub will receive and count, nothing more")
-        waits = [self.start_consumer(consumer) for consumer in loaded.values()]
+        waits = [self.consumers.start(consumer) for consumer in loaded.values()]
+        self.committing.startService()  # every spool exists: its first commit saves them all
         done = defer.gatherResults(waits, consumeErrors=True)
         done.addCallback(lambda _: self._open())
         done.addErrback(_first_failure)
         return done
 
-    def new_window(self, consumer: LoadedConsumer) -> WorkQueue:
-        """A consumer's in-memory window, bounded by count and by its share of the memory
-        budget: the one place a window is built (start and reload)."""
-        window = self.durable.window_bytes(len(self.config.enabled_consumers))
-        return WorkQueue(consumer.name, consumer.config.queue_size, bytes_bound=window)
-
-    def start_consumer(
-        self, consumer: LoadedConsumer, queue: WorkQueue | None = None
-    ) -> defer.Deferred:
-        """Start one consumer's threads (on ``queue`` if given: a reload's pre-filled one);
-        the Deferred fires once its ``setup()`` returned and its starting point is on disk."""
-        name = consumer.name
-        queue = queue if queue is not None else self.new_window(consumer)
-        spool = self._spool(name, consumer, queue)
-        delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
-        workers = ConsumerWorkers(consumer, spool, delivery, self._report, self._events_of(queue))
-        life = ConsumerLife(
-            loaded=consumer,
-            queue=queue,
-            workers=workers,
-            clock=self.reactor,
-            flush_restarts=lambda: self.supervisor.restart_now(name),
-        )
-        self.consumers[name] = life
-        started = life.start()
-        started.addCallback(lambda _: self.durable.persist())
-        started.addCallback(lambda _: name)
-        return started
-
     def _open(self) -> None:
-        self.set_routes({n: (rt.loaded, rt.queue) for n, rt in self.consumers.items()})
-        self.input.start(
-            subscriptions(t for rt in self.consumers.values() for t in rt.loaded.topics)
-        )
+        self.set_routes({life.name: (life.loaded, life.queue) for life in self.consumers})
+        self.input.start(subscriptions(t for life in self.consumers for t in life.loaded.topics))
         if self.config.status.enabled:
             self.status_port = self.status.start()
-        self.ticker.start(1.0, now=True)
+        self.ticking.startService()
         if self.config.statsd.enabled:
             self.statsd.start()
         gc.freeze()  # start-up objects live for ever: keep them out of every collection
         gc.set_threshold(*GC_THRESHOLDS)
         self.ready = True
-        log.info("hub ready: %d consumer(s): %s", len(self.consumers), ", ".join(self.consumers))
+        names = [life.name for life in self.consumers]
+        log.info("hub ready: %d consumer(s): %s", len(names), ", ".join(names))
 
-    # -- reload (hub.reload drives these) ----------------------------------------------------
-
-    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
-        """Route to exactly these consumers; subscribe upstream to what they want."""
-        self.router.set_routes(
-            {n: Route(n, c.matcher, self._spool(n, c, q)) for n, (c, q) in routes.items()}
-        )
-        if self.input.socket is not None:  # else input.start() subscribes
-            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
-
-    def when_stopped(self, name: str) -> defer.Deferred:
-        """Fires once ``name``'s threads have exited (after teardown())."""
-        return self.consumers[name].stopped
-
-    def _spool(self, name: str, consumer: LoadedConsumer, queue: WorkQueue) -> Any:
-        """The spool in front of ``queue``, made once per queue (see
-        `hub.storage.durable.spool_for`)."""
-        if queue.spool is None:
-            queue.spool = self.durable.spool_for(
-                name, queue, consumer.matcher, input_open=self.input.socket is not None
-            )
-        return queue.spool
-
-    def _restart_thread(self, name: str, index: int) -> None:
-        runtime = self.consumers.get(name)
-        if runtime is not None:
-            runtime.workers.restart(index)
-
-    def forget_consumer(self, name: str) -> None:
-        """Drop a stopped consumer (late events from its threads are ignored) and its cursor,
-        unless a new instance took its route over."""
-        self.supervisor.restart_now(name)
-        abandoned = self.durable.forget(name, replaced=name in self.router.routes)
-        if abandoned:  # a removed consumer's disk backlog: no instance will read it
-            self.stats.on_dropped(name, "removed", abandoned)
-            log.error("consumer %s: removed with %d message(s) waiting on disk; they are "
-                      "dropped", name, abandoned)  # fmt: skip
-        self.consumers.pop(name, None)
+    # -- what a reload (hub.lifecycle.reload) asks of the hub ---------------------------------
 
     @property
     def stopping(self) -> bool:
         """True once stop() was called."""
         return self._stopping is not None
 
-    # -- events from worker threads (delivered on the reactor) ---------------------------------
+    def apply_config(self, config: HubConfig) -> None:
+        """The configuration in force from now on (a reload's live part)."""
+        self.config = config
 
-    def _report(self, name: str, report: Report) -> None:
-        self.reactor.callFromThread(self._on_report, name, report)
+    def log_writable(self) -> bool:
+        """False while the durable log refuses a batch (already routed to the consumers)."""
+        return self.enqueuer.unwritten is None
+
+    def load_consumer(self, name: str, config: ConsumerConfig) -> LoadedConsumer:
+        """A new instance of consumer ``name`` (may raise PluginLoadError)."""
+        return load_consumer(name, config, self.publisher)
+
+    def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
+        """Route to exactly these consumers; subscribe upstream to what they want."""
+        self.router.set_routes(
+            {n: Route(n, c.matcher, self.consumers.spool(c, q)) for n, (c, q) in routes.items()}
+        )
+        if self.ready:  # else input.start() subscribes
+            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
+
+    def forget_consumer(self, name: str) -> None:
+        """Drop a stopped consumer and, unless a new instance took its route over, its cursor;
+        what it left on disk is then dropped: counted and logged."""
+        abandoned = self.consumers.forget(name, replaced=name in self.router.routes)
+        if abandoned:  # a removed consumer's disk backlog: no instance will read it
+            self.count_dropped(name, "removed", abandoned)
+            log.error("consumer %s: removed with %d message(s) waiting on disk; they are "
+                      "dropped", name, abandoned)  # fmt: skip
+
+    def count_dropped(self, name: str, cause: str, count: int) -> None:
+        self.stats.on_dropped(name, cause, count)
+
+    # -- the reactor's side of the data path -------------------------------------------------
+
+    def _on_batch(self, batch: Batch) -> None:
+        self.enqueuer.on_batch(batch)
 
     def _on_report(self, name: str, report: Report) -> None:
         self.stats.on_report(name, report, time.monotonic())
-        self.upkeep.on_outcomes(name, report.outcomes)
-
-    def _events_of(self, queue: WorkQueue) -> EventSink:
-        def sink(event: LifeEvent, index: int, error: BaseException | None) -> None:
-            self.reactor.callFromThread(self._on_event, queue, event, index, error)
-
-        return sink
-
-    def _on_event(
-        self, queue: WorkQueue, event: LifeEvent, index: int, error: BaseException | None
-    ) -> None:
-        life = self.consumers.get(queue.name)
-        if life is None or life.queue is not queue:
-            log.debug("consumer %s: %s from a replaced instance, ignored", queue.name,
-                      event.value)  # fmt: skip
-        elif event is LifeEvent.DIED:
-            self.supervisor.on_death(life.name, index, error)
-        else:
-            life.on_event(event, error)
-
-    def _on_batch(self, batch: list[list[bytes]]) -> None:
-        self.router.on_batch(batch)
 
     def _tick(self) -> None:
         end = self.durable.store.next_seq
-        backlogs = {name: life.backlog(end).total for name, life in self.consumers.items()}
+        backlogs = {life.name: life.backlog(end).total for life in self.consumers}
         self.stats.tick(time.monotonic(), backlogs)
-        self.upkeep.tick()
+        self.enqueuer.check_room()
+        self.consumers.supervisor.tick()
+        self.stuck.check()
+        self.replay.run()
 
     # -- stop --------------------------------------------------------------------------------
 
     def stop(self) -> defer.Deferred:
         """Stop input, drain within ``shutdown_timeout_s``, tear down; idempotent."""
         if self._stopping is None:
-            self._stopping = self._stop()
+            self._stopping = defer.ensureDeferred(self._stop())
         return self._stopping
 
-    @defer.inlineCallbacks
-    def _stop(self) -> Any:
+    async def _stop(self) -> None:
         self.ready = False
         self.input.stop()
         memory, total = self.backlog()
         log.info("stopping: input closed; draining the %d message(s) in memory for up to "
                  "%.0f s; backlog %d in all (what is left waits in the log for the next start)",
                  memory, self.config.shutdown_timeout_s, total)  # fmt: skip
-        drains = [self._drain_for_stop(life) for life in self.consumers.values()]
-        yield defer.DeferredList(drains)
-        if self.ticker.running:
-            self.ticker.stop()
-        self.router.close()  # a batch the log refused: a last try, else counted as lost
+        await defer.DeferredList([self._drain_for_stop(life) for life in self.consumers])
+        await _stopped(self.ticking)
+        self.enqueuer.close()  # a batch the log refused: a last try, else counted as lost
         self.statsd.stop()  # one last flush: the final counts
-        self.upkeep.stop()
+        await _stopped(self.committing)
         self.durable.close()
         self.dead_letters.close()
-        yield self.status.stop()
+        await self.status.stop()
         self.publisher.stop()
         self.context.destroy(linger=0)
         log.info("stopped")
@@ -268,33 +244,47 @@ class HubService:
 
         return defer.ensureDeferred(drain())
 
-    # -- what the status endpoint and sinks read ---------------------------------------------
+    # -- what the status endpoint, the sinks and systemd read -------------------------------
 
     def backlog(self) -> tuple[int, int]:
-        """(in memory, in all) of every consumer's backlog (`ConsumerLife.backlog`)."""
-        end = self.durable.store.next_seq
-        parts = [life.backlog(end) for life in self.consumers.values()]
-        return sum(p.memory for p in parts), sum(p.total for p in parts)
+        """(in memory, in all) of every consumer's backlog: the one definition."""
+        return self.consumers.backlog()
+
+    @property
+    def input_connected(self) -> bool:
+        return self.input.connected
 
     def snapshot(self) -> dict[str, Any]:
-        """Every figure of the hub, as one JSON-ready mapping."""
-        now = time.time()
-        hub = hub_snapshot(
-            self.stats, self.started_at, self.input.connected, self.router.paused_since, now
-        )
-        end = self.durable.store.next_seq
-        consumers = {
-            name: consumer_snapshot(life, self.stats, now, end)
-            for name, life in self.consumers.items()
-        }
-        self.upkeep.add_to_snapshot(hub, consumers)
-        hub["backlog"] = sum(c["backlog"] for c in consumers.values())
-        return {"hub": hub, "consumers": consumers}
+        """Every figure of the hub, as one JSON-ready mapping (`Snapshotter`)."""
+        return self.snapshotter.snapshot()
 
     def readiness(self) -> list[str]:
         """Why the hub is not ready ([] when it is)."""
-        reasons = not_ready(self.ready, self.input.connected, self.consumers, time.time())
-        return reasons + self.upkeep.not_ready()
+        return self.snapshotter.not_ready(self.ready)
+
+    def _not_ready(self) -> list[str]:
+        reasons = [
+            f"consumer {name} is in a worker crash loop"
+            for name, looping in self.consumers.supervisor.crash_loop.items()
+            if looping and self.consumers.get(name) is not None
+        ]
+        if not self.log_writable():
+            reasons.append("the durable log cannot be written (input paused)")
+        return reasons
+
+
+def _timer(step: float, call: Any, clock: Any) -> TimerService:
+    """A ``TimerService`` calling ``call`` every ``step`` s on ``clock`` (the first call at
+    once when it starts)."""
+    timer = TimerService(step, call)
+    timer.clock = clock
+    return timer
+
+
+async def _stopped(timer: TimerService) -> None:
+    """Stop ``timer`` if it runs; returns once a call in progress has finished."""
+    if timer.running:
+        await timer.stopService()
 
 
 def _first_failure(failure: Any) -> Any:

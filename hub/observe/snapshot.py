@@ -1,14 +1,19 @@
-"""The one picture of the hub that /status, /metrics, statsd and ``consumer-hub status`` share,
-and the reasons /ready gives.
+"""The one picture of the hub that /status, /metrics, statsd, the STATUS= line and
+``consumer-hub status``/``top`` share, and the reasons /ready gives.
 
 Runs on the reactor thread: it reads reactor-owned `Stats`, queue lengths (safe to read from any
 thread) and each worker's ``busy`` slot (a single reference, written only by its own thread).
+`Snapshotter` is the one owner: it assembles the snapshot in one place, from `Stats`, each
+`hub.workers.life.ConsumerLife` (state, backlog, stuck threads: each defined once, there) and
+the figure providers it is given (the durable log's, the supervisor's, the publisher's), so no
+other part adds to or overwrites a figure.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import psutil
@@ -57,7 +62,9 @@ def consumer_snapshot(life: ConsumerLife, stats: Stats, now: float, log_end: int
         "workers": workers,
         "stuck_workers": sum(1 for w in workers if w["state"] == "stuck"),
     }
-    doc.update(stats.consumer_snapshot(life.name, mono))
+    doc.update(stats.consumer_figures(life.name, mono))
+    doc["dead_letters"] = stats.dead_letters[life.name]
+    doc["retrying"] = life.retrying()
     return doc
 
 
@@ -88,6 +95,9 @@ def hub_snapshot(
         "input_paused_s": paused_s,
         "input_pauses": stats.hub["input_pauses"],
         "upstream_gaps": stats.hub["upstream_gaps"],
+        "upstream_restarts": stats.hub["upstream_restarts"],
+        "disk_full_pauses": stats.hub["disk_full_pauses"],
+        "log_write_errors": stats.hub["log_write_errors"],
         **_process_figures(),
     }
 
@@ -103,7 +113,7 @@ def _process_figures() -> dict[str, int | None]:
 
 
 def not_ready(
-    ready: bool, input_connected: bool, consumers: dict[str, ConsumerLife], now: float
+    ready: bool, input_connected: bool, lives: Iterable[ConsumerLife], now: float
 ) -> list[str]:
     """Why the hub is not ready for /ready: starting or stopping, input, consumers not
     running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``."""
@@ -112,10 +122,70 @@ def not_ready(
         reasons.append("starting or stopping")
     if not input_connected:
         reasons.append("input not connected")
-    for name, life in consumers.items():
+    for life in lives:
         if life.state is not ConsumerState.RUNNING:
-            reasons.append(f"consumer {name} is {life.state.value}")
+            reasons.append(f"consumer {life.name} is {life.state.value}")
         stuck = life.stuck(now)
         if stuck:
-            reasons.append(f"consumer {name} stuck on msg_id {stuck[0].msg_id}")
+            reasons.append(f"consumer {life.name} stuck on msg_id {stuck[0].msg_id}")
     return reasons
+
+
+HubFigures = Callable[[], Mapping[str, Any]]  # more hub-wide figures (the log's, ...)
+ConsumerFigures = Callable[[str], Mapping[str, Any]]  # more figures of one consumer
+Reasons = Callable[[], list[str]]  # more reasons for /ready
+
+
+class Snapshotter:
+    """Builds the snapshot and the /ready reasons; the parts it reads are given, not found."""
+
+    def __init__(
+        self,
+        *,
+        stats: Stats,
+        lives: Callable[[], Iterable[ConsumerLife]],
+        log_end: Callable[[], int],
+        input_connected: Callable[[], bool],
+        paused_since: Callable[[], float | None],
+        hub_figures: Sequence[HubFigures] = (),
+        consumer_figures: Sequence[ConsumerFigures] = (),
+        reasons: Sequence[Reasons] = (),
+    ) -> None:
+        self.stats = stats
+        self.lives = lives
+        self.log_end = log_end
+        self.input_connected = input_connected
+        self.paused_since = paused_since
+        self.hub_figures = hub_figures
+        self.consumer_figures = consumer_figures
+        self.reasons = reasons
+        self.started_at = 0.0
+
+    def mark_started(self, now: float) -> None:
+        """The hub started at ``now`` (``time.time()``)."""
+        self.started_at = now
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every figure of the hub, as one JSON-ready mapping."""
+        now = time.time()
+        end = self.log_end()
+        hub = hub_snapshot(
+            self.stats, self.started_at, self.input_connected(), self.paused_since(), now
+        )
+        for figures in self.hub_figures:
+            hub.update(figures())
+        consumers = {}
+        for life in self.lives():
+            doc = consumer_snapshot(life, self.stats, now, end)
+            for more in self.consumer_figures:
+                doc.update(more(life.name))
+            consumers[life.name] = doc
+        hub["backlog"] = sum(c["backlog"] for c in consumers.values())
+        return {"hub": hub, "consumers": consumers}
+
+    def not_ready(self, ready: bool) -> list[str]:
+        """Why the hub is not ready ([] when it is)."""
+        reasons = not_ready(ready, self.input_connected(), self.lives(), time.time())
+        for more in self.reasons:
+            reasons.extend(more())
+        return reasons

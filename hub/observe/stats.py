@@ -97,6 +97,7 @@ class Stats:
         self.decode_errors: Counter[str] = Counter()
         self.consumers: dict[str, ConsumerStats] = {}
         self.history: deque[tuple[float, int]] = deque(maxlen=HISTORY)  # (time, received)
+        self.dead_letters: Counter[str] = Counter()  # rows waiting in the store, per consumer
 
     def consumer(self, name: str) -> ConsumerStats:
         """The stats of ``name``, created on first use (kept across reloads)."""
@@ -120,6 +121,25 @@ class Stats:
     def on_dropped(self, name: str, cause: str, count: int = 1) -> None:
         self.consumer(name).dropped[cause] += count
 
+    def set_dead_letters(self, counts: dict[str, int]) -> None:
+        """The dead letters found in the store at start-up."""
+        self.dead_letters = Counter(counts)
+
+    def on_dead_letter_replayed(self, name: str) -> None:
+        self.dead_letters[name] -= 1
+
+    def on_disk_full_pause(self) -> None:
+        self.hub["disk_full_pauses"] += 1
+
+    def on_log_write_error(self) -> None:
+        self.hub["log_write_errors"] += 1
+
+    def on_upstream_gap(self, lost: int) -> None:
+        self.hub["upstream_gaps"] += lost
+
+    def on_upstream_restart(self) -> None:
+        self.hub["upstream_restarts"] += 1
+
     def on_paused(self, seconds: float) -> None:
         self.hub["input_paused_s"] += seconds  # type: ignore[assignment]
         self.hub["input_pauses"] += 1
@@ -140,6 +160,8 @@ class Stats:
         if dropped:
             stats.dropped["consumer"] += dropped
         stats.counters.update(kinds)
+        if kinds.get("failed"):
+            self.dead_letters[name] += kinds["failed"]
         retries = sum(o.attempts for o in outcomes) - len(outcomes)
         if retries:
             stats.counters["retries"] += retries
@@ -190,7 +212,7 @@ class Stats:
             return 0.0, 0.0
         return (end[1] - start[1]) / span, (end[2] - start[2]) / span
 
-    def consumer_snapshot(self, name: str, now: float) -> dict[str, Any]:
+    def consumer_figures(self, name: str, now: float) -> dict[str, Any]:
         """Counters, rates and timing summaries of one consumer (a copy)."""
         stats = self.consumer(name)
         rate_in, rate_out = self.rate(name)

@@ -5,10 +5,11 @@ Threads: ``offer``, ``resume``, ``commit_point`` and ``snapshot`` run on the rea
 between *live* (the router puts new items straight into the window) and *spilled* (new items stay
 on disk; workers read them back in order) atomic with respect to both.
 
-A live window gets a batch just before the reactor writes it to the log (``offer_live``), so
-workers start on it at once; a spilled spool gets it only after the write (``offer``): its
-workers read records back, and must never read one not yet written. Spilling costs the reactor
-nothing: it just stops appending to the window.
+Every spool gets a batch only once the reactor has written it to the log (``offer``): a record
+is on disk (in the page cache, which outlives the process) before any consumer can start on it,
+so a ``kill -9`` never leaves a message one consumer finished and the others can never get.
+Spilled workers read records back, and so never look for one not yet written. Spilling costs the
+reactor nothing: it just stops appending to the window.
 
 A worker that finds the window low while spilled reads the next records from disk
 (``disk_from`` up to ``offered_end``, the end of the last batch offered here), decodes them and
@@ -72,19 +73,9 @@ class Spool:
             log.info("consumer %s: resuming from seq %d (%d record(s) to read back)",
                      self.name, cursor, end - cursor)  # fmt: skip
 
-    def offer_live(self, items: list[Item], end: int, size: int | None = None) -> bool:
-        """Window ``items`` (``size`` bytes, if known) if the spool is live and has room (they
-        may not be on disk yet: a live spool never reads the log); False, doing nothing,
-        otherwise."""
-        with self.lock:
-            if self.spilled or self.queue.is_full:
-                return False
-            self.offered_end = end
-            self.queue.put_many(items, size)
-            return True
-
-    def offer(self, items: list[Item], end: int) -> None:
-        """New items (already in the log, seqs below ``end``): window them or leave on disk."""
+    def offer(self, items: list[Item], end: int, size: int | None = None) -> None:
+        """New items (already in the log, seqs below ``end``; ``size`` bytes if known): window
+        them, or leave them on disk once the window is full."""
         with self.lock:
             self.offered_end = end
             if self.spilled:
@@ -98,7 +89,7 @@ class Spool:
                 log.info("consumer %s: window full (%d messages); backlog continues on disk "
                          "from seq %d", self.name, len(self.queue), self.disk_from)  # fmt: skip
                 return
-            self.queue.put_many(items)
+            self.queue.put_many(items, size)
 
     def commit_point(self, log_end: int) -> int:
         """The first seq this consumer has not finished (``log_end`` when it is idle)."""

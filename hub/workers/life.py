@@ -111,6 +111,14 @@ class ConsumerLife:
         """The threads that are stuck (`is_stuck`)."""
         return [b for b in self.workers.busy if b is not None and self.is_stuck(b, now)]
 
+    def retrying(self) -> list[dict[str, Any]]:
+        """The messages this consumer's threads are waiting to attempt again."""
+        return [
+            {"msg_id": r.msg_id, "topic": r.topic, "attempt": r.attempt, "next_at": r.next_at,
+             "error": r.error}
+            for r in self.workers.delivery.retrying if r is not None
+        ]  # fmt: skip
+
     def start(self) -> defer.Deferred:
         """Start the threads; fires once ``setup()`` returned, fails with PluginLoadError."""
         self.workers.start()

@@ -138,9 +138,9 @@ def test_an_unreadable_cursor_file_and_no_log_still_take_and_deliver_messages(
 
 
 DEFECT = """
-import hub.routing.router
+import hub.routing.enqueuer
 
-_on_batch = hub.routing.router.Router.on_batch
+_on_batch = hub.routing.enqueuer.Enqueuer.on_batch
 
 
 def on_batch(self, batch):
@@ -149,14 +149,14 @@ def on_batch(self, batch):
     return _on_batch(self, batch)
 
 
-hub.routing.router.Router.on_batch = on_batch
+hub.routing.enqueuer.Enqueuer.on_batch = on_batch
 """
 
 
 def test_a_defect_in_the_data_path_stops_the_hub_with_exit_1_not_a_deaf_hub(
     tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
 ) -> None:
-    """An exception out of the router (injected through sitecustomize) stops the hub with exit
+    """An exception out of the enqueuer (injected through sitecustomize) stops the hub with exit
     code 1 after a critical log line, so systemd restarts it; what it had delivered is committed:
     the restarted hub repeats none of it and takes new messages."""
     inject = tmp_path / "inject"

@@ -10,7 +10,8 @@ host, each with its own counter. For each identity the tracker keeps the last ``
 
 - ``i == last + 1``: in order;
 - ``i > last + 1``: ``i - last - 1`` messages were lost upstream (ZeroMQ PUB/SUB drops at its
-  high-water mark, or a reconnect): counted in ``stats.hub["upstream_gaps"]`` and logged once;
+  high-water mark, or a reconnect): counted in ``upstream_gaps``
+  (`hub.observe.stats.Stats.on_upstream_gap`) and logged once;
 - ``i <= last``: the publisher restarted (its counter starts at 1 again): the identity starts
   over from ``i``, counted in ``upstream_restarts``, nothing counted as lost.
 
@@ -142,13 +143,13 @@ class GapTracker:
     ) -> None:
         if i > before + 1:
             lost = i - before - 1
-            self.stats.hub["upstream_gaps"] += lost
+            self.stats.on_upstream_gap(lost)
             if self.log_limit.allow():
                 log.warning("upstream gap: %d message(s) from %s@%s (%s) never arrived "
                             "(i %d -> %d); next is %s (msg_id %s)", lost, *key, before, i,
                             message.topic, message.log_id)  # fmt: skip
             return
-        self.stats.hub["upstream_restarts"] += 1
+        self.stats.on_upstream_restart()
         if self.log_limit.allow():
             log.info("publisher %s@%s (%s) restarted: i went from %d to %d; at %s (msg_id %s)",
                      *key, before, i, message.topic, message.log_id)  # fmt: skip

@@ -58,14 +58,35 @@ def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any
     svc = SimpleNamespace(
         reactor=clock,
         config=config,
-        consumers={"c": life},
+        consumers=FakeConsumers({"c": life}),
         stopping=False,
         forgotten=[],
         dropped=[],
     )
     svc.forget_consumer = svc.forgotten.append
-    svc.stats = SimpleNamespace(on_dropped=lambda *args: svc.dropped.append(args))
+    svc.count_dropped = lambda *args: svc.dropped.append(args)
     return svc, life.stopped
+
+
+class FakeConsumers:
+    """The running consumers as a reload sees them; ``start`` records the window it is given."""
+
+    def __init__(self, lives: dict[str, ConsumerLife]) -> None:
+        self.lives = lives
+        self.started: list[WorkQueue | None] = []
+
+    def __iter__(self) -> Any:
+        return iter(list(self.lives.values()))
+
+    def get(self, name: str) -> ConsumerLife | None:
+        return self.lives.get(name)
+
+    def new_window(self, loaded: Any) -> WorkQueue:
+        return WorkQueue(loaded.name, 10, bytes_bound=123_456)
+
+    def start(self, loaded: Any, queue: WorkQueue | None = None) -> defer.Deferred:
+        self.started.append(queue)
+        return defer.succeed(loaded.name)
 
 
 def test_drain_deadline_hands_backlog_to_successor() -> None:
@@ -78,9 +99,9 @@ def test_drain_deadline_hands_backlog_to_successor() -> None:
     successor = WorkQueue("c", 100)
     successor.put_many([_item(3)])
     done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", successor))
-    assert svc.consumers["c"].workers.closed and not done.called
+    assert svc.consumers.lives["c"].workers.closed and not done.called
     clock.advance(5)
-    assert svc.consumers["c"].workers.aborted
+    assert svc.consumers.lives["c"].workers.aborted
     clock.advance(2)
     assert done.called and svc.forgotten == ["c"] and svc.dropped == []
     assert [i.message.body["n"] for i in successor.drain_remaining()] == [1, 2, 3]
@@ -100,7 +121,7 @@ def test_drain_in_time_cancels_deadline_and_drops_nothing() -> None:
 def test_invalid_config_is_rejected() -> None:
     """A ConfigError from loading leaves the running config in place and says why."""
     config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
-    svc = SimpleNamespace(config=config, stopping=False, router=SimpleNamespace(unwritten=None))
+    svc = SimpleNamespace(config=config, stopping=False, log_writable=lambda: True)
 
     def broken(path: Any) -> HubConfig:
         raise ConfigError("hub.yaml: consumers.x.threads: expected a whole number")
@@ -115,15 +136,15 @@ def test_a_reload_waits_while_the_log_refuses_a_batch() -> None:
     """A refused batch was routed to the running consumers: re-routing waits (rechecking each
     second) until it is written, and gives up if the hub stops meanwhile."""
     clock = task.Clock()
-    router = SimpleNamespace(unwritten=object())
-    svc = SimpleNamespace(reactor=clock, stopping=False, router=router)
+    log = SimpleNamespace(writable=False)
+    svc = SimpleNamespace(reactor=clock, stopping=False, log_writable=lambda: log.writable)
     waited = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
     clock.advance(3)
     assert not waited.called
-    router.unwritten = None
+    log.writable = True
     clock.advance(1)
     assert waited.result is True
-    router.unwritten = object()
+    log.writable = False
     stopped = defer.ensureDeferred(Reloader(svc, "x")._log_writable())
     svc.stopping = True
     clock.advance(1)
@@ -146,15 +167,14 @@ def test_status_line() -> None:
 
 
 def test_a_changed_consumer_gets_its_window_from_the_service_with_its_byte_bound() -> None:
-    """A reload builds a changed consumer's window where start-up does (service.new_window),
-    so its byte bound survives a SIGHUP; the new instance starts on that very window."""
+    """A reload builds a changed consumer's window where start-up does
+    (hub.workers.consumers.Consumers.new_window), so its byte bound survives a SIGHUP; the new
+    instance starts on that very window."""
     clock = task.Clock()
     config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
     svc, stopped = _fake_service(clock, WorkQueue("c", 10), config)
-    started: list[WorkQueue] = []
-    svc.new_window = lambda loaded: WorkQueue(loaded.name, 10, bytes_bound=123_456)
     svc.set_routes = lambda routes: None
-    svc.start_consumer = lambda loaded, queue: started.append(queue) or defer.succeed(loaded.name)
+    started = svc.consumers.started
     fresh = {"c": SimpleNamespace(name="c", config=ConsumerConfig(cls="recorder"))}
     diff = diff_consumers({"c": ConsumerConfig(cls="log")}, {"c": ConsumerConfig(cls="recorder")})
     done = defer.ensureDeferred(Reloader(svc, "x")._apply(diff, fresh))  # type: ignore[arg-type]

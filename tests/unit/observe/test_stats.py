@@ -36,8 +36,8 @@ def test_snapshot_never_resets_counters() -> None:
     stats = Stats()
     stats.on_enqueued("c", 3)
     stats.on_outcomes("c", [Outcome("done", 0.1, 0.2, None), Outcome("failed", 0, 0, 1.0)], 5.0)
-    first = stats.consumer_snapshot("c", 5.0)
-    second = stats.consumer_snapshot("c", 5.0)
+    first = stats.consumer_figures("c", 5.0)
+    second = stats.consumer_figures("c", 5.0)
     assert first["done"] == second["done"] == 1
     assert first["failed"] == 1 and first["enqueued"] == 3
 
@@ -58,7 +58,7 @@ def test_a_large_batch_is_counted_in_full_and_sampled_in_the_windows_keeping_its
     outcomes = [Outcome("done", 0.0, 0.001, 0.5, seq, 2) for seq in range(1000)]
     outcomes[777] = Outcome("dropped", 0.0, 9.0, 0.5, 777)
     stats.on_outcomes("c", outcomes, 1.0)
-    snap = stats.consumer_snapshot("c", 1.0)
+    snap = stats.consumer_figures("c", 1.0)
     assert snap["done"] == 999 and snap["dropped"] == {"consumer": 1} and snap["retries"] == 999
     assert snap["duration_s"]["count"] <= 65 and snap["duration_s"]["max"] == 9.0
 
@@ -76,7 +76,7 @@ def test_a_report_counts_every_done_message_and_samples_its_timings() -> None:
         report.ends.append(now + duration)
     report.outcomes.append(Outcome("failed", 0.0, 0.0, None, 1000))
     stats.on_report("c", report, now)
-    snap = stats.consumer_snapshot("c", now)
+    snap = stats.consumer_figures("c", now)
     assert (snap["done"], snap["failed"]) == (1000, 1)
     assert snap["duration_s"]["count"] <= 65 and snap["duration_s"]["max"] == 5.0
     assert 0.99 < snap["queue_wait_s"]["p50"] < 1.01

@@ -1,0 +1,143 @@
+"""The running consumers, by name: each one's window, spool, delivery, threads and life.
+
+Runs on the reactor thread. ``start`` builds one consumer's parts (its window in the one place a
+window is built, `new_window`, whether at start-up or for a reload's changed consumer), starts
+its threads and fires once its ``setup()`` returned *and* its starting point is on disk
+(`hub.storage.durable.Durable.persist`): nothing is routed to a consumer before that. Its
+threads' events come back through ``reactor.callFromThread`` and go to its
+`hub.workers.life.ConsumerLife` (or, for a dead thread, to the `hub.workers.supervisor`); events
+from an instance a reload replaced are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from twisted.internet import defer
+
+from hub.config import RetryConfig
+from hub.plugins.loader import LoadedConsumer
+from hub.storage.deadletters import DeadLetterStore
+from hub.storage.durable import Durable
+from hub.storage.spool import Spool
+from hub.workers.delivery import Delivery
+from hub.workers.life import ConsumerLife
+from hub.workers.report import Report
+from hub.workers.supervisor import Supervisor
+from hub.workers.worker import ConsumerWorkers, EventSink, LifeEvent
+from hub.workers.workqueue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+
+class Consumers:
+    """Every running `ConsumerLife`, and how one is made, started and forgotten."""
+
+    def __init__(
+        self,
+        *,
+        reactor: Any,
+        durable: Durable,
+        dead_letters: DeadLetterStore,
+        retry: RetryConfig,
+        on_report: Callable[[str, Report], None],
+        input_open: Callable[[], bool],
+        shares: Callable[[], int],
+    ) -> None:
+        self.reactor = reactor  # callFromThread, callLater, seconds
+        self.durable = durable
+        self.dead_letters = dead_letters
+        self.retry = retry
+        self.on_report = on_report  # (name, report) on the reactor
+        self.input_open = input_open  # a consumer first seen while input is open starts at the end
+        self.shares = shares  # how many consumers share the memory budget (the config in force)
+        self.supervisor = Supervisor(reactor, self._restart_thread)
+        self.lives: dict[str, ConsumerLife] = {}
+
+    def __iter__(self) -> Iterator[ConsumerLife]:
+        return iter(list(self.lives.values()))
+
+    def __len__(self) -> int:
+        return len(self.lives)
+
+    def get(self, name: str) -> ConsumerLife | None:
+        return self.lives.get(name)
+
+    def new_window(self, consumer: LoadedConsumer) -> WorkQueue:
+        """A consumer's in-memory window, bounded by count and by its share of the memory
+        budget: the one place a window is built (start and reload)."""
+        window = self.durable.window_bytes(self.shares())
+        return WorkQueue(consumer.name, consumer.config.queue_size, bytes_bound=window)
+
+    def spool(self, consumer: LoadedConsumer, queue: WorkQueue) -> Spool:
+        """The spool in front of ``queue``, made once per queue (`Durable.spool_for`)."""
+        if queue.spool is None:
+            queue.spool = self.durable.spool_for(
+                consumer.name, queue, consumer.matcher, input_open=self.input_open()
+            )
+        spool: Spool = queue.spool
+        return spool
+
+    def start(self, consumer: LoadedConsumer, queue: WorkQueue | None = None) -> defer.Deferred:
+        """Start one consumer (on ``queue`` if given: a reload's pre-filled one); fires with
+        its name once ``setup()`` returned and its starting point is on disk."""
+        name = consumer.name
+        queue = queue if queue is not None else self.new_window(consumer)
+        delivery = Delivery(name, consumer.instance.consume, self.retry, self.dead_letters)
+        workers = ConsumerWorkers(
+            consumer, self.spool(consumer, queue), delivery, self._report, self._events_of(queue)
+        )
+        life = ConsumerLife(
+            loaded=consumer,
+            queue=queue,
+            workers=workers,
+            clock=self.reactor,
+            flush_restarts=lambda: self.supervisor.restart_now(name),
+        )
+        self.lives[name] = life
+        started = life.start()
+        started.addCallback(lambda _: self.durable.persist())
+        started.addCallback(lambda _: name)
+        return started
+
+    def forget(self, name: str, *, replaced: bool) -> int:
+        """Drop a stopped consumer (late events from its threads are ignored) and, unless a new
+        instance took its place, its cursor; returns how many of its messages were still
+        waiting on disk, now abandoned (0 when replaced)."""
+        self.supervisor.restart_now(name)
+        self.lives.pop(name, None)
+        return self.durable.forget(name, replaced=replaced)
+
+    def backlog(self) -> tuple[int, int]:
+        """(in memory, in all) of every consumer's backlog (`ConsumerLife.backlog`)."""
+        end = self.durable.store.next_seq
+        parts = [life.backlog(end) for life in self.lives.values()]
+        return sum(p.memory for p in parts), sum(p.total for p in parts)
+
+    def _restart_thread(self, name: str, index: int) -> None:
+        life = self.lives.get(name)
+        if life is not None:
+            life.workers.restart(index)
+
+    def _report(self, name: str, report: Report) -> None:
+        self.reactor.callFromThread(self.on_report, name, report)  # worker -> reactor
+
+    def _events_of(self, queue: WorkQueue) -> EventSink:
+        def sink(event: LifeEvent, index: int, error: BaseException | None) -> None:
+            self.reactor.callFromThread(self._on_event, queue, event, index, error)
+
+        return sink
+
+    def _on_event(
+        self, queue: WorkQueue, event: LifeEvent, index: int, error: BaseException | None
+    ) -> None:
+        life = self.lives.get(queue.name)
+        if life is None or life.queue is not queue:
+            log.debug("consumer %s: %s from a replaced instance, ignored", queue.name,
+                      event.value)  # fmt: skip
+        elif event is LifeEvent.DIED:
+            self.supervisor.on_death(life.name, index, error)
+        else:
+            life.on_event(event, error)
