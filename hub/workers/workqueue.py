@@ -25,7 +25,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -56,7 +56,6 @@ class WorkQueue:
         self.bytes_bound = bytes_bound
         self.bytes = 0
         self.low_mark = max(0, int(bound * low_water))
-        self.on_room: Callable[[], None] = lambda: None
         self.spool: Any = None  # the `hub.storage.spool.Spool` in front of this queue, once made
         self._items: deque[Item] = deque()
         self._lock = threading.Lock()
@@ -64,7 +63,6 @@ class WorkQueue:
         self._waiting = 0  # worker threads blocked on the doorbell, not yet rung for
         self._closed = False
         self._aborted = False
-        self._signalled_full = False
         self._outstanding: deque[int] = deque()
         self._done: set[int] = set()
 
@@ -89,11 +87,6 @@ class WorkQueue:
         """True while the queue is at or over its bound (count or bytes)."""
         return len(self._items) >= self.bound or self.bytes >= self.bytes_bound
 
-    @property
-    def has_room(self) -> bool:
-        """True when the queue is below its low-water mark."""
-        return len(self._items) <= self.low_mark
-
     def put_many(self, items: Sequence[Item], size: int | None = None) -> bool:
         """Append ``items`` (not kept: the router shares one list between consumers), whose
         messages weigh ``size`` bytes (summed here if not given); return True when the queue
@@ -104,8 +97,6 @@ class WorkQueue:
             self._items.extend(items)
             self.bytes += size
             full = len(self._items) >= self.bound or self.bytes >= self.bytes_bound
-            if full:
-                self._signalled_full = True
             wake = self._take_waiters(1)
         self._ring(wake)
         return full
@@ -114,18 +105,16 @@ class WorkQueue:
         """Block until items are available; return up to ``limit`` of them, [] when stopped."""
         while (taken := self._try_take(limit)) is None:
             self._doorbell.get()
-        batch, wake, room = taken
+        batch, wake = taken
         self._ring(wake)  # let a sibling worker take the next batch
-        if room:
-            self.on_room()
         return batch
 
-    def _try_take(self, limit: int) -> tuple[list[Item], int, bool] | None:
-        """(the batch, siblings to wake, room signalled), or None after counting this thread
-        as waiting: the caller then blocks on the doorbell."""
+    def _try_take(self, limit: int) -> tuple[list[Item], int] | None:
+        """(the batch, siblings to wake), or None after counting this thread as waiting: the
+        caller then blocks on the doorbell."""
         with self._lock:
             if self._aborted or (self._closed and not self._items):
-                return [], 0, False
+                return [], 0
             if not self._items:
                 self._waiting += 1
                 return None
@@ -137,10 +126,7 @@ class WorkQueue:
                 batch = [popleft() for _ in range(limit)]
             self.bytes -= sum(map(SIZE, batch))
             self._outstanding.extend(map(SEQ, batch))
-            room = self._signalled_full and len(self._items) <= self.low_mark
-            if room:
-                self._signalled_full = False
-            return batch, self._take_waiters(1) if self._items else 0, room
+            return batch, self._take_waiters(1) if self._items else 0
 
     def _take_waiters(self, count: int) -> int:
         """Take up to ``count`` waiting threads off the count (lock held); ring that many."""
