@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from hub.workers.delivery import Outcome
+from hub.workers.delivery import Fate, Outcome
 from hub.workers.workqueue import SEQ, Item
 
 
@@ -43,7 +43,7 @@ class Report:
         item, start, end = self.items[index], self.starts[index], self.ends[index]
         sent = item.message.timestamp
         latency = end + offset - sent if sent is not None else None
-        return Outcome("done", start - item.enqueued_at, end - start, latency, item.seq)
+        return Outcome(Fate.DONE, start - item.enqueued_at, end - start, latency, item.seq)
 
     def as_outcomes(self) -> list[Outcome]:
         """Every message as an `Outcome`, in log order (for tests and tools, not the hot path)."""

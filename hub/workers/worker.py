@@ -23,7 +23,7 @@ from time import monotonic
 
 from hub.plugins.loader import LoadedConsumer
 from hub.storage.spool import Spool
-from hub.workers.delivery import Delivery, Outcome
+from hub.workers.delivery import Delivery, Fate, Outcome
 from hub.workers.report import Report
 from hub.workers.workqueue import Item
 
@@ -241,7 +241,7 @@ class ConsumerWorkers:
                 consume(item.message)
             except BaseException as exc:
                 outcome = self._recover(index, item, batch[position:], report, exc, start)
-                if outcome.kind in ("halted", "interrupted"):
+                if outcome.kind in (Fate.HALTED, Fate.INTERRUPTED):
                     self._stop_early(index, outcome, batch[position:], report)
                     return None
                 report.outcomes.append(outcome)
@@ -281,7 +281,7 @@ class ConsumerWorkers:
         self.held[index] = None
         self.queue.give_back(rest)
         self._flush(report)
-        if outcome.kind == "halted":
+        if outcome.kind == Fate.HALTED:
             self.queue.abort()
             halted = Report()
             halted.outcomes.append(outcome)
