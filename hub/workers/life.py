@@ -20,7 +20,8 @@ from twisted.internet import defer
 
 from hub.errors import PluginLoadError
 from hub.plugins.loader import LoadedConsumer
-from hub.workers.worker import Busy, ConsumerWorkers, LifeEvent
+from hub.workers.progress import Busy
+from hub.workers.worker import ConsumerWorkers, LifeEvent
 from hub.workers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ from hub.config import ConsumerConfig
 from hub.errors import PluginLoadError
 from hub.message import Message
 from hub.workers.life import ABANDON_AFTER_S, ConsumerLife, ConsumerState, Drained
-from hub.workers.worker import Busy, Held, LifeEvent
+from hub.workers.progress import Busy, Held
+from hub.workers.worker import LifeEvent
 from hub.workers.workqueue import Item, WorkQueue
 
 
