@@ -9,19 +9,36 @@ by starting again at the oldest one kept.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from hub.errors import StoreError
 from hub.storage.records import HEADER, Record, decode_payload
 
-if TYPE_CHECKING:
-    from hub.storage.store import SegmentLog
+
+class SegmentFile(Protocol):
+    """One segment file, as a reader needs it (`hub.storage.store.Segment`)."""
+
+    @property
+    def first(self) -> int: ...  # the first seq it holds
+
+    @property
+    def path(self) -> Path: ...
+
+
+class Segments(Protocol):
+    """What a reader needs of the log (`hub.storage.store.SegmentLog`): its segments, oldest
+    first (the reactor appends and removes; the reader copies the list before looking)."""
+
+    @property
+    def segments(self) -> Sequence[SegmentFile]: ...
 
 
 class LogReader:
     """Sequential reads for one consumer, on its worker thread."""
 
-    def __init__(self, store: SegmentLog) -> None:
+    def __init__(self, store: Segments) -> None:
         self.store = store
         self.position = -1  # the seq the open file is positioned at
         self._file: BinaryIO | None = None
