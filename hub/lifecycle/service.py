@@ -116,8 +116,10 @@ class HubService:
         name = consumer.name
         queue = queue if queue is not None else self.new_window(consumer)
         spool = self._spool(name, consumer, queue)
-        delivery = Delivery(name, consumer.instance.consume, self.config.retry, self.dead_letters)
-        workers = ConsumerWorkers(consumer, spool, delivery, self._report, self._events_of(queue))
+        delivery = Delivery(name, consumer.instance.consume, config=self.config.retry,
+                            dead_letters=self.dead_letters)  # fmt: skip
+        workers = ConsumerWorkers(consumer, spool, delivery=delivery, report=self._report,
+                                  events=self._events_of(queue))  # fmt: skip
         life = ConsumerLife(
             loaded=consumer,
             queue=queue,

@@ -38,18 +38,12 @@ class Spool:
     """The window + disk cursor of one consumer."""
 
     def __init__(
-        self,
-        name: str,
-        queue: WorkQueue,
-        reader: LogReader,
-        accepts: Callable[[str], bool],
-        max_message_bytes: int,
+        self, name: str, queue: WorkQueue, *, reader: LogReader, accepts: Callable[[str], bool]
     ) -> None:
         self.name = name
         self.queue = queue
         self.reader = reader
         self.accepts = accepts  # topic -> bool (the consumer's matcher)
-        self.max_message_bytes = max_message_bytes
         self.lock = threading.Lock()
         self.spilled = False
         self.disk_from = 0  # first seq not yet in the window (while spilled)

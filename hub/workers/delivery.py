@@ -81,6 +81,7 @@ class Delivery:
         self,
         name: str,
         consume: Callable[[Message], None],
+        *,
         config: RetryConfig,
         dead_letters: DeadLetterStore,
     ) -> None:
@@ -171,7 +172,8 @@ class Delivery:
         log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
                     self.name, attempt, self.config.max_attempts, message.topic,
                     message.log_id, error, delay)  # fmt: skip
-        state = RetryState(message.log_id, message.topic, attempt, time.time() + delay, error)
+        state = RetryState(msg_id=message.log_id, topic=message.topic, attempt=attempt,
+                           next_at=time.time() + delay, error=error)  # fmt: skip
         saved, current[index] = current[index], None
         self.retrying[index] = state
         try:

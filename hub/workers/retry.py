@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from hub.config import RetryConfig
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RetryState:
     """A message waiting for its next attempt (shown in status as ``retrying``)."""
 

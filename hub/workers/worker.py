@@ -60,6 +60,7 @@ class ConsumerWorkers:
         self,
         consumer: LoadedConsumer,
         spool: Spool,
+        *,
         delivery: Delivery,
         report: Callable[[str, Report], None],
         events: EventSink,

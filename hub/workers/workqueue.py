@@ -49,7 +49,7 @@ class WorkQueue:
     """A bounded FIFO with close (drain then stop) and abort (stop now, keep the rest)."""
 
     def __init__(
-        self, name: str, bound: int, low_water: float = 0.9, bytes_bound: int = 1 << 62
+        self, name: str, bound: int, *, low_water: float = 0.9, bytes_bound: int = 1 << 62
     ) -> None:
         self.name = name
         self.bound = bound

@@ -74,15 +74,15 @@ def run(
     queue.close()
     outcomes: list[Outcome] = []
     events: list[tuple] = []
-    spool = Spool("s", queue, None, lambda topic: True, 1000)  # type: ignore[arg-type]
+    spool = Spool("s", queue, reader=None, accepts=lambda topic: True)  # type: ignore[arg-type]
     retry = RetryConfig(max_attempts=attempts, initial_delay_s=0, jitter=0)
     DEAD.rows.clear()
     workers = ConsumerWorkers(
         loaded,
         spool,
-        Delivery("s", consumer.consume, retry, DEAD),  # type: ignore[arg-type]
-        lambda name, report: outcomes.extend(report.as_outcomes()),
-        lambda event, index, error: events.append((_label(event, index), error)),
+        delivery=Delivery("s", consumer.consume, config=retry, dead_letters=DEAD),  # type: ignore[arg-type]
+        report=lambda name, report: outcomes.extend(report.as_outcomes()),
+        events=lambda event, index, error: events.append((_label(event, index), error)),
         thread_factory=InlineThread,
     )
     workers.start()
