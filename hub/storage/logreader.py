@@ -3,7 +3,8 @@
 Runs on that consumer's worker thread (`hub.storage.spool.Spool` reads a spilled backlog through
 it), never on the reactor. It only reads records below the sequence number the reactor has
 published, so it never meets a record being written; a segment released meanwhile is skipped
-by starting again at the oldest one kept.
+by starting again at the oldest one kept. ``close`` runs on the reactor once the consumer's
+threads have stopped (`hub.storage.durable`).
 """
 
 from __future__ import annotations

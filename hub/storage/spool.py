@@ -1,9 +1,9 @@
 """One consumer's backlog: an in-memory window (a `WorkQueue`) in front of the shared log.
 
-Threads: ``offer``, ``resume``, ``commit_point`` and ``snapshot`` run on the reactor thread;
-``take`` (and the refill it does) on the consumer's worker threads. ``lock`` makes the switch
-between *live* (the router puts new items straight into the window) and *spilled* (new items stay
-on disk; workers read them back in order) atomic with respect to both.
+Threads: ``resume``, ``offer_live``, ``offer``, ``commit_point`` and ``on_disk`` run on the
+reactor thread; ``take`` (and the refill it does) on the consumer's worker threads. ``lock``
+makes the switch between *live* (the router puts new items straight into the window) and
+*spilled* (new items stay on disk; workers read them back in order) atomic with respect to both.
 
 A live window gets a batch just before the reactor writes it to the log (``offer_live``), so
 workers start on it at once; a spilled spool gets it only after the write (``offer``): its

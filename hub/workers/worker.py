@@ -1,8 +1,9 @@
 """A consumer's dedicated, named worker threads: take a batch, consume each message, report.
 
-Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` runs on the
-consumer's own threads (``consumer:<name>:<n>``), never on the reactor and never on Twisted's
-shared thread pool. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
+Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` and ``busy``
+(reactor) runs on the consumer's own threads (``consumer:<name>:<n>``), never on the reactor and
+never on Twisted's shared thread pool; what a thread holds and is doing is in
+`hub.workers.progress`. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
 to finish runs ``teardown()``. Results go back in batches through the ``report`` callable, which
 the service binds to ``reactor.callFromThread``: the worker never touches reactor-owned state.
 

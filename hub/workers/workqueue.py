@@ -1,7 +1,9 @@
 """The bounded hand-off between the reactor (producer) and a consumer's worker threads.
 
-``put_many`` runs on the reactor thread; ``get_many`` and ``give_back`` on worker threads; the
-rest on either. One lock guards one deque; every method holds it only for O(batch) work.
+``put_many`` runs on the reactor thread (new messages, through the spool) and on worker threads
+(a spilled spool refilling from disk); ``get_many``, ``give_back`` and ``finish`` on worker
+threads; ``close``, ``abort``, ``drain_remaining`` and ``first_unfinished`` on the reactor. One
+lock guards one deque; every method holds it only for O(batch) work.
 
 Waking: a worker with nothing to take counts itself in ``_waiting`` (under the lock) and blocks
 on a ``queue.SimpleQueue`` doorbell; whoever adds work (or closes the queue) takes a waiter off
@@ -55,7 +57,7 @@ class WorkQueue:
         self.bound = bound
         self.bytes_bound = bytes_bound
         self.bytes = 0
-        self.low_mark = max(0, int(bound * low_water))
+        self.low_mark = max(0, int(bound * low_water))  # a spilled spool refills at or below
         self.spool: Any = None  # the `hub.storage.spool.Spool` in front of this queue, once made
         self._items: deque[Item] = deque()
         self._lock = threading.Lock()
