@@ -21,7 +21,9 @@ from hub.storage.store import SegmentLog
 
 def run(directory: Path, policy: str, batches: int, batch: int, size: int) -> dict[str, float]:
     """Append and time; return the figures of one policy."""
-    store = SegmentLog(directory / policy, 64 << 20, policy, 200)
+    store = SegmentLog(
+        directory / policy, segment_bytes=64 << 20, fsync=policy, fsync_interval_ms=200
+    )
     store.open()
     envelope = b'{"topic": "t", "msg": "' + b"x" * max(0, size - 24) + b'"}'
     entries = [(time.time(), "", b"org.fedoraproject.prod.bench", envelope)] * batch

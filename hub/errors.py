@@ -2,7 +2,7 @@
 
 Runs on any thread: these are plain classes.
 
-Outcomes (raised by ``Consumer.consume()``):
+Consumer outcomes (raised by ``Consumer.consume()``; base class `ConsumerOutcome`):
     `Retry`  - try this message again after ``delay`` seconds.
     `Drop`   - give up on this message on purpose; it is counted, not retried.
     `Halt`   - stop this consumer; its backlog is kept.
@@ -51,11 +51,16 @@ class DecodeError(HubError):
         self.detail = detail
 
 
-class Outcome(Exception):
-    """Base class of the exceptions a consumer raises to say what became of a message."""
+class ConsumerOutcome(Exception):
+    """Base class of the exceptions a consumer's ``consume()`` raises to say what should
+    become of a message (`Retry`, `Drop`, `Halt`).
+
+    Not an error of the hub (hence not a `HubError`), and not the record of what did become of
+    it: that is `hub.workers.delivery.Outcome`, whose ``kind`` is a `hub.workers.delivery.Fate`.
+    """
 
 
-class Retry(Outcome):
+class Retry(ConsumerOutcome):
     """Deliver this message again after ``delay`` seconds."""
 
     def __init__(self, delay: float = 0.0, reason: str = "") -> None:
@@ -64,7 +69,7 @@ class Retry(Outcome):
         self.reason = reason
 
 
-class Drop(Outcome):
+class Drop(ConsumerOutcome):
     """Drop this message deliberately; it is logged and counted as dropped."""
 
     def __init__(self, reason: str = "dropped by consumer") -> None:
@@ -72,7 +77,7 @@ class Drop(Outcome):
         self.reason = reason
 
 
-class Halt(Outcome):
+class Halt(ConsumerOutcome):
     """Stop this consumer; the message in hand and the backlog are kept."""
 
     def __init__(self, reason: str = "halted by consumer") -> None:

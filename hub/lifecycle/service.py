@@ -7,9 +7,8 @@ open input and the status endpoint ("hub ready"). Stop: close input first, drain
 to the shutdown deadline (`hub.workers.life.ConsumerLife.drain`; what is left stays in the log
 for the next start), commit the cursors, close the rest.
 
-Two timed loops run as Twisted ``TimerService``s on the reactor's clock: the cursor commit every
-``backlog.commit_interval_s``, and a one-second tick (history for the rates, resuming input,
-crash-loop expiry, the stuck-worker watch, dead-letter replay).
+Two ``TimerService``s run on the reactor's clock: the cursor commit every ``commit_interval_s``,
+and a one-second tick (rates, resuming input, crash loops, stuck workers, dead-letter replay).
 """
 
 from __future__ import annotations
@@ -69,37 +68,9 @@ class HubService:
         self.failed: defer.Deferred = defer.Deferred()  # errback: a defect stopped input
         self.input = ZmqInput(reactor, self.context, config, self._on_batch, self.failed.errback)
         self.router = Router()
-        gaps = GapTracker(self.stats, lambda: self.input.subscribed)
-        self.enqueuer = Enqueuer(
-            router=self.router,
-            decode=decode,
-            log=self.durable.store,
-            stats=self.stats,
-            bad_input=BadInputLog(reactor.seconds),
-            input=self.input,
-            max_message_bytes=config.max_message_bytes,
-            max_disk_bytes=self.durable.max_disk_bytes,
-            observe=gaps.observe if config.upstream_gaps else None,
-        )
-        self.consumers = Consumers(
-            reactor=reactor,
-            durable=self.durable,
-            dead_letters=self.dead_letters,
-            retry=config.retry,
-            on_report=self._on_report,
-            input_open=lambda: self.ready,
-            shares=lambda: len(self.config.enabled_consumers),
-        )
-        self.snapshotter = Snapshotter(
-            stats=self.stats,
-            lives=lambda: self.consumers,
-            log_end=lambda: self.durable.store.next_seq,
-            input_connected=lambda: self.input.connected,
-            paused_since=lambda: self.enqueuer.paused_since,
-            hub_figures=[self.durable.hub_snapshot],
-            consumer_figures=[self.durable.snapshot, self.consumers.supervisor.snapshot],
-            reasons=[self._not_ready],
-        )
+        self.enqueuer = self._enqueuer()
+        self.consumers = self._consumers()
+        self.snapshotter = self._snapshotter()
         self.stuck = StuckWatch(lambda: self.consumers)
         self.replay = DeadLetterReplay(
             store=self.dead_letters,
@@ -115,6 +86,44 @@ class HubService:
         self.status_port: int | None = None
         self.ready = False
         self._stopping: defer.Deferred | None = None
+
+    def _enqueuer(self) -> Enqueuer:
+        config = self.config
+        gaps = GapTracker(self.stats, lambda: self.input.subscribed)
+        return Enqueuer(
+            router=self.router,
+            decode=decode,
+            log=self.durable.store,
+            stats=self.stats,
+            bad_input=BadInputLog(self.reactor.seconds),
+            input=self.input,
+            max_message_bytes=config.max_message_bytes,
+            max_disk_bytes=self.durable.max_disk_bytes,
+            observe=gaps.observe if config.upstream_gaps else None,
+        )
+
+    def _consumers(self) -> Consumers:
+        return Consumers(
+            reactor=self.reactor,
+            durable=self.durable,
+            dead_letters=self.dead_letters,
+            retry=self.config.retry,
+            on_report=self._on_report,
+            input_open=lambda: self.ready,
+            shares=lambda: len(self.config.enabled_consumers),
+        )
+
+    def _snapshotter(self) -> Snapshotter:
+        return Snapshotter(
+            stats=self.stats,
+            lives=lambda: self.consumers,
+            log_end=lambda: self.durable.store.next_seq,
+            input_connected=lambda: self.input.connected,
+            paused_since=lambda: self.enqueuer.paused_since,
+            hub_figures=[self.durable.hub_snapshot, self.publisher.figures],
+            consumer_figures=[self.durable.snapshot, self.consumers.supervisor.snapshot],
+            reasons=[self._not_ready],
+        )
 
     # -- start -------------------------------------------------------------------------------
 
@@ -263,11 +272,9 @@ class HubService:
         return self.snapshotter.not_ready(self.ready)
 
     def _not_ready(self) -> list[str]:
-        reasons = [
-            f"consumer {name} is in a worker crash loop"
-            for name, looping in self.consumers.supervisor.crash_loop.items()
-            if looping and self.consumers.get(name) is not None
-        ]
+        looping = self.consumers.supervisor.crash_loop
+        reasons = [f"consumer {c.name} is in a worker crash loop" for c in self.consumers
+                   if looping.get(c.name)]  # fmt: skip
         if not self.log_writable():
             reasons.append("the durable log cannot be written (input paused)")
         return reasons

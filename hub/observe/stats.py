@@ -155,7 +155,7 @@ class Stats:
         if not outcomes:
             return
         stats = self.consumer(name)
-        kinds = Counter(o.kind for o in outcomes)
+        kinds = Counter(str(o.kind) for o in outcomes)  # plain str keys: Fate is a StrEnum
         dropped = kinds.pop("dropped", 0)
         if dropped:
             stats.dropped["consumer"] += dropped

@@ -1,1 +1,4 @@
-"""Storage: the shared log, cursors, each consumer's spool, dead letters."""
+"""Storage: the shared log, cursors, each consumer's spool, dead letters.
+
+No code here; each module's docstring names the thread(s) its code runs on.
+"""

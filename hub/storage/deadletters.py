@@ -1,8 +1,9 @@
 """Dead letters: messages a consumer failed on ``retry.max_attempts`` times, kept in SQLite.
 
-Threads: ``add`` runs on a consumer's worker threads; ``replay_requested``/``mark_replayed``
-on the reactor thread (the hub's tick); the rest on the CLI's main thread. One connection,
-guarded by a lock, in WAL mode so ``consumer-hub deadletters`` can read while the hub writes.
+Threads: ``add`` runs on a consumer's worker threads; ``open``, ``close``, ``counts`` and
+``replay_requested``/``mark_replayed`` (the hub's tick) on the reactor thread; in
+``consumer-hub deadletters``, ``open``, ``close`` and the rest on the CLI's main thread. One
+connection, guarded by a lock, in WAL mode so the CLI can read while the hub writes.
 
 A row keeps the consumer, topic, msg_id, the envelope exactly as received, the error, its
 traceback, the number of attempts and when. ``replay`` only marks rows; the running hub (or the

@@ -49,7 +49,10 @@ class Durable:
         b = config.backlog
         self.state_dir = Path(config.state_dir)
         self.store = SegmentLog(
-            self.state_dir / "log", b.segment_mb * MB, b.fsync, b.fsync_interval_ms
+            self.state_dir / "log",
+            segment_bytes=b.segment_mb * MB,
+            fsync=b.fsync,
+            fsync_interval_ms=b.fsync_interval_ms,
         )
         self.cursors = CursorFile(self.state_dir / "cursors.json", b.fsync != "never")
         self.spools: dict[str, Spool] = {}
@@ -86,8 +89,7 @@ class Durable:
         """A spool for ``queue``, positioned by `start_point`; when a reload replaces a running
         instance, where that instance's disk backlog starts (its in-memory window is handed over
         by the reload itself)."""
-        limit = self.config.max_message_bytes
-        spool = Spool(name, queue, self.store.reader(), matcher.matches, limit)
+        spool = Spool(name, queue, reader=self.store.reader(), accepts=matcher.matches)
         end = self.store.next_seq
         old = self.spools.get(name)
         if old is not None:

@@ -3,25 +3,43 @@
 Runs on that consumer's worker thread (`hub.storage.spool.Spool` reads a spilled backlog through
 it), never on the reactor. It only reads records below the sequence number the reactor has
 published, so it never meets a record being written; a segment released meanwhile is skipped
-by starting again at the oldest one kept.
+by starting again at the oldest one kept. ``close`` runs on the reactor once the consumer's
+threads have stopped (`hub.storage.durable`).
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from hub.errors import StoreError
 from hub.storage.records import HEADER, Record, decode_payload
 
-if TYPE_CHECKING:
-    from hub.storage.store import SegmentLog
+
+class SegmentFile(Protocol):
+    """One segment file, as a reader needs it (`hub.storage.store.Segment`)."""
+
+    @property
+    def first(self) -> int: ...  # the first seq it holds
+
+    @property
+    def path(self) -> Path: ...
+
+
+class Segments(Protocol):
+    """What a reader needs of the log (`hub.storage.store.SegmentLog`): its segments, oldest
+    first (the reactor appends and removes; the reader copies the list before looking)."""
+
+    @property
+    def segments(self) -> Sequence[SegmentFile]: ...
 
 
 class LogReader:
     """Sequential reads for one consumer, on its worker thread."""
 
-    def __init__(self, store: SegmentLog) -> None:
+    def __init__(self, store: Segments) -> None:
         self.store = store
         self.position = -1  # the seq the open file is positioned at
         self._file: BinaryIO | None = None

@@ -1,9 +1,9 @@
 """One consumer's backlog: an in-memory window (a `WorkQueue`) in front of the shared log.
 
-Threads: ``offer``, ``resume``, ``commit_point`` and ``snapshot`` run on the reactor thread;
-``take`` (and the refill it does) on the consumer's worker threads. ``lock`` makes the switch
-between *live* (the router puts new items straight into the window) and *spilled* (new items stay
-on disk; workers read them back in order) atomic with respect to both.
+Threads: ``resume``, ``offer_live``, ``offer``, ``commit_point`` and ``on_disk`` run on the
+reactor thread; ``take`` (and the refill it does) on the consumer's worker threads. ``lock``
+makes the switch between *live* (the router puts new items straight into the window) and
+*spilled* (new items stay on disk; workers read them back in order) atomic with respect to both.
 
 Every spool gets a batch only once the reactor has written it to the log (``offer``): a record
 is on disk (in the page cache, which outlives the process) before any consumer can start on it,
@@ -39,18 +39,12 @@ class Spool:
     """The window + disk cursor of one consumer."""
 
     def __init__(
-        self,
-        name: str,
-        queue: WorkQueue,
-        reader: LogReader,
-        accepts: Callable[[str], bool],
-        max_message_bytes: int,
+        self, name: str, queue: WorkQueue, *, reader: LogReader, accepts: Callable[[str], bool]
     ) -> None:
         self.name = name
         self.queue = queue
         self.reader = reader
         self.accepts = accepts  # topic -> bool (the consumer's matcher)
-        self.max_message_bytes = max_message_bytes
         self.lock = threading.Lock()
         self.spilled = False
         self.disk_from = 0  # first seq not yet in the window (while spilled)

@@ -52,7 +52,7 @@ class SegmentLog:
     """Append batches, hand out readers, delete segments every consumer has finished with."""
 
     def __init__(
-        self, directory: Path, segment_bytes: int, fsync: str, fsync_interval_ms: int
+        self, directory: Path, *, segment_bytes: int, fsync: str, fsync_interval_ms: int
     ) -> None:
         self.directory = directory
         self.segment_bytes = segment_bytes

@@ -85,9 +85,15 @@ class Consumers:
         its name once ``setup()`` returned and its starting point is on disk."""
         name = consumer.name
         queue = queue if queue is not None else self.new_window(consumer)
-        delivery = Delivery(name, consumer.instance.consume, self.retry, self.dead_letters)
+        delivery = Delivery(
+            name, consumer.instance.consume, config=self.retry, dead_letters=self.dead_letters
+        )
         workers = ConsumerWorkers(
-            consumer, self.spool(consumer, queue), delivery, self._report, self._events_of(queue)
+            consumer,
+            self.spool(consumer, queue),
+            delivery=delivery,
+            report=self._report,
+            events=self._events_of(queue),
         )
         life = ConsumerLife(
             loaded=consumer,

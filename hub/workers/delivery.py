@@ -5,9 +5,11 @@ each thread uses its own ``index`` slot of ``retrying`` and of the worker's ``cu
 ``stopping`` is set by the reactor on shutdown and cuts a retry wait short: the message is then
 left unfinished, so the next start delivers it again.
 
-Outcome kinds: done, dropped (``hub.Drop``), halted (``hub.Halt``), failed (dead-lettered after
-``retry.max_attempts`` attempts), interrupted (shutdown during a retry wait). A message whose
-``consume()`` killed the worker thread ``max_attempts`` times is dead-lettered too.
+What becomes of a message is its `Fate`: done, dropped (``hub.Drop``), halted (``hub.Halt``),
+failed (dead-lettered after ``retry.max_attempts`` attempts), interrupted (shutdown during a
+retry wait). A message whose ``consume()`` killed the worker thread ``max_attempts`` times is
+dead-lettered too. Between attempts an `_Attempt` without a fate (``hub.Retry`` or an ordinary
+exception) means "try again"; it never leaves this module.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
+from enum import StrEnum
 from typing import NamedTuple
 
 import orjson
@@ -35,19 +38,40 @@ log = logging.getLogger(__name__)
 Current = list[tuple[float, Item] | None]  # per worker thread: (time.monotonic() started, item)
 
 
+class Fate(StrEnum):
+    """What became of one message. A `StrEnum`: each member equals (and hashes as) its value,
+    so it compares with the plain strings and counts under them (`hub.observe.stats`)."""
+
+    DONE = "done"
+    FAILED = "failed"  # dead-lettered
+    DROPPED = "dropped"  # hub.Drop
+    HALTED = "halted"  # hub.Halt: the consumer stops
+    INTERRUPTED = "interrupted"  # shutdown during a retry wait: delivered again next start
+
+
 class Outcome(NamedTuple):
-    """What became of one message: ``kind`` is done, failed, dropped, halted or interrupted.
+    """What became of one message (its `Fate`), with its timings.
 
     Built only off the hot path: a message done on its first attempt is reported in bulk
     (`hub.workers.report.Report`).
     """
 
-    kind: str
+    kind: Fate
     wait_s: float
     duration_s: float
     latency_s: float | None
     seq: int = -1
     attempts: int = 1
+
+
+class _Attempt(NamedTuple):
+    """One ``consume()`` call: its final `Fate`, or None when the message may be tried again
+    (``hub.Retry``, with its own ``delay``, or an ordinary exception)."""
+
+    fate: Fate | None
+    error: str = ""
+    trace: str = ""
+    delay: float | None = None
 
 
 class Delivery:
@@ -57,6 +81,7 @@ class Delivery:
         self,
         name: str,
         consume: Callable[[Message], None],
+        *,
         config: RetryConfig,
         dead_letters: DeadLetterStore,
     ) -> None:
@@ -94,53 +119,49 @@ class Delivery:
     ) -> Outcome:
         message = item.message
         attempt = self.deaths.get(item.seq, 0)
-        kind, error, trace = "failed", "killed the worker thread", ""
+        tried = _Attempt(None, "killed the worker thread")  # if its deaths used every attempt
         while attempt < self.config.max_attempts:
             attempt += 1
-            if first is not None:
-                kind, error, trace, requested = self._classify(item, first)
-                first = None
-            else:
-                kind, error, trace, requested = self._attempt(item)
-            if kind not in ("retry", "error"):
+            tried = self._attempt(item) if first is None else self._classify(item, first)
+            first = None
+            if tried.fate is not None or attempt >= self.config.max_attempts:
                 break
-            if attempt >= self.config.max_attempts:
+            if not self._wait(index, message, attempt, tried.error, tried.delay, current):
+                tried = _Attempt(Fate.INTERRUPTED)
                 break
-            if not self._wait(index, message, attempt, error, requested, current):
-                kind = "interrupted"
-                break
-        if kind in ("retry", "error", "failed"):
-            kind = "failed"
-            self._dead_letter(message, error, trace, attempt)
+        fate = tried.fate
+        if fate is None:  # every attempt failed
+            fate = Fate.FAILED
+            self._dead_letter(message, tried.error, tried.trace, attempt)
         self.deaths.pop(item.seq, None)
         end = time.monotonic()
         sent = message.timestamp
         latency = time.time() - sent if sent is not None else None
-        return Outcome(kind, start - item.enqueued_at, end - start, latency, item.seq, attempt)
+        return Outcome(fate, start - item.enqueued_at, end - start, latency, item.seq, attempt)
 
-    def _attempt(self, item: Item) -> tuple[str, str, str, float | None]:
-        """One consume() call: (kind, error, traceback, requested delay)."""
+    def _attempt(self, item: Item) -> _Attempt:
+        """One consume() call."""
         try:
             self.consume(item.message)
         except BaseException as exc:
             return self._classify(item, exc)
-        return "done", "", "", None
+        return _Attempt(Fate.DONE)
 
-    def _classify(self, item: Item, exc: BaseException) -> tuple[str, str, str, float | None]:
+    def _classify(self, item: Item, exc: BaseException) -> _Attempt:
         """What ``consume()`` raising ``exc`` means; re-raises what must kill the thread."""
         message = item.message
         if isinstance(exc, Drop):
             log.info("consumer %s dropped %s (msg_id %s): %s", self.name, message.topic,
                      message.log_id, exc.reason)  # fmt: skip
-            return "dropped", "", "", None
+            return _Attempt(Fate.DROPPED)
         if isinstance(exc, Halt):
             log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
                         message.log_id, exc.reason)  # fmt: skip
-            return "halted", "", "", None
+            return _Attempt(Fate.HALTED)
         if isinstance(exc, Retry):
-            return "retry", f"Retry: {exc}", "", exc.delay
+            return _Attempt(None, f"Retry: {exc}", "", exc.delay)
         if isinstance(exc, Exception):
-            return "error", repr(exc), "".join(traceback.format_exception(exc)), None
+            return _Attempt(None, repr(exc), "".join(traceback.format_exception(exc)))
         self.deaths[item.seq] += 1
         raise exc
 
@@ -151,7 +172,8 @@ class Delivery:
         log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
                     self.name, attempt, self.config.max_attempts, message.topic,
                     message.log_id, error, delay)  # fmt: skip
-        state = RetryState(message.log_id, message.topic, attempt, time.time() + delay, error)
+        state = RetryState(msg_id=message.log_id, topic=message.topic, attempt=attempt,
+                           next_at=time.time() + delay, error=error)  # fmt: skip
         saved, current[index] = current[index], None
         self.retrying[index] = state
         try:

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, NamedTuple
 
 from twisted.internet import defer
 
 from hub.errors import PluginLoadError
 from hub.plugins.loader import LoadedConsumer
-from hub.workers.worker import Busy, ConsumerWorkers, LifeEvent
+from hub.workers.progress import Busy
+from hub.workers.worker import ConsumerWorkers, LifeEvent
 from hub.workers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 ABANDON_AFTER_S = 2.0  # after the deadline: how long to wait for a thread still in consume()
 
 
-class ConsumerState(Enum):
-    """Where a consumer is in its life (``/status`` shows the value)."""
+class ConsumerState(StrEnum):
+    """Where a consumer is in its life (``/status`` shows the value). A `StrEnum`: each state
+    equals its value (``ConsumerState.RUNNING == "running"``) and serialises as it."""
 
     STARTING = "starting"
     RUNNING = "running"

@@ -6,15 +6,16 @@ worker again (it starts a new one). Read on the reactor by `hub.observe.stats.St
 
 The common case (``consume()`` returned on the first attempt) costs the worker three list
 appends: the item and two ``time.monotonic()`` readings. Queue wait, duration and end-to-end
-latency are worked out on the reactor, for a sample only (`hub.observe.stats`). Every other end (a
-retry, a drop, a failure, a halt) is an `hub.workers.delivery.Outcome`, as before.
+latency are worked out on the reactor, for a sample only (`hub.observe.stats`). Every other end
+(done after a retry, dropped, failed, halted, interrupted) is an `hub.workers.delivery.Outcome`,
+whose kind is its `hub.workers.delivery.Fate`.
 """
 
 from __future__ import annotations
 
 import time
 
-from hub.workers.delivery import Outcome
+from hub.workers.delivery import Fate, Outcome
 from hub.workers.workqueue import SEQ, Item
 
 
@@ -43,7 +44,7 @@ class Report:
         item, start, end = self.items[index], self.starts[index], self.ends[index]
         sent = item.message.timestamp
         latency = end + offset - sent if sent is not None else None
-        return Outcome("done", start - item.enqueued_at, end - start, latency, item.seq)
+        return Outcome(Fate.DONE, start - item.enqueued_at, end - start, latency, item.seq)
 
     def as_outcomes(self) -> list[Outcome]:
         """Every message as an `Outcome`, in log order (for tests and tools, not the hot path)."""

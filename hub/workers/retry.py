@@ -1,6 +1,8 @@
 """The retry schedule: exponential backoff with jitter, capped, and a limit on attempts.
 
-Pure functions and a frozen policy; called on the consumer's worker threads (`hub.workers.worker`).
+Pure functions and a frozen record; called on the consumer's worker threads
+(`hub.workers.delivery`), where a waiting message's `RetryState` is made; the reactor reads it
+for status.
 
 Attempt ``n`` (1-based) that failed with an ordinary exception waits
 ``min(max_delay_s, initial_delay_s * 2 ** (n - 1))``, stretched or shrunk by up to ``jitter``
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from hub.config import RetryConfig
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RetryState:
     """A message waiting for its next attempt (shown in status as ``retrying``)."""
 

@@ -1,4 +1,4 @@
-"""Restarts dead worker threads with backoff and reports crash loops and stuck workers.
+"""Restarts dead worker threads with backoff and reports crash loops.
 
 Runs on the reactor thread: ``on_death`` is delivered through ``reactor.callFromThread``;
 restarts are scheduled with ``reactor.callLater``, so tests drive it with

@@ -1,8 +1,9 @@
 """A consumer's dedicated, named worker threads: take a batch, consume each message, report.
 
-Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` runs on the
-consumer's own threads (``consumer:<name>:<n>``), never on the reactor and never on Twisted's
-shared thread pool. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
+Everything in `ConsumerWorkers` except ``start``/``restart``/``close``/``abort`` and ``busy``
+(reactor) runs on the consumer's own threads (``consumer:<name>:<n>``), never on the reactor and
+never on Twisted's shared thread pool; what a thread holds and is doing is in
+`hub.workers.progress`. Thread 0 runs ``setup()`` before any thread takes a message; the last thread
 to finish runs ``teardown()``. Results go back in batches through the ``report`` callable, which
 the service binds to ``reactor.callFromThread``: the worker never touches reactor-owned state.
 
@@ -16,14 +17,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from enum import Enum
 from time import monotonic
 
 from hub.plugins.loader import LoadedConsumer
 from hub.storage.spool import Spool
-from hub.workers.delivery import Delivery, Outcome
+from hub.workers.delivery import Delivery, Fate, Outcome
+from hub.workers.progress import Busy, Held
 from hub.workers.report import Report
 from hub.workers.workqueue import Item
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 REPORT_EVERY_S = 0.05
 REPORT_EVERY_N = 256
 
-__all__ = ["Busy", "ConsumerWorkers", "LifeEvent", "Outcome", "Report"]
+__all__ = ["ConsumerWorkers", "LifeEvent", "Outcome", "Report"]
 
 
 class LifeEvent(Enum):
@@ -53,55 +54,6 @@ class Replay(Exception):
     """Internal: send a message that killed a worker thread before down the slow path."""
 
 
-class Held:
-    """The messages of a worker thread's batch that it has not started yet.
-
-    The worker sets ``position`` before each message (one attribute store); the reactor reads
-    ``count`` and ``oldest_enqueued_at`` for the backlog figures.
-    """
-
-    __slots__ = ("batch", "position")
-
-    def __init__(self, batch: list[Item]) -> None:
-        self.batch = batch
-        self.position = 0  # index of the first message not started
-
-    @property
-    def count(self) -> int:
-        return max(0, len(self.batch) - self.position)
-
-    @property
-    def oldest_enqueued_at(self) -> float | None:
-        """``time.monotonic()`` when the oldest held message was enqueued; None if none is."""
-        try:
-            return self.batch[self.position].enqueued_at
-        except IndexError:
-            return None
-
-
-class Busy:
-    """What a worker thread is doing right now (read by the reactor for status)."""
-
-    __slots__ = ("item", "started")
-
-    def __init__(self, started: float, item: Item) -> None:
-        self.started = started  # time.monotonic()
-        self.item = item
-
-    @property
-    def since(self) -> float:
-        """When it started, as ``time.time()``."""
-        return time.time() - (time.monotonic() - self.started)
-
-    @property
-    def msg_id(self) -> str:
-        return self.item.message.log_id
-
-    @property
-    def topic(self) -> str:
-        return self.item.message.topic
-
-
 class ConsumerWorkers:
     """The thread(s) serving one consumer's spool."""
 
@@ -109,6 +61,7 @@ class ConsumerWorkers:
         self,
         consumer: LoadedConsumer,
         spool: Spool,
+        *,
         delivery: Delivery,
         report: Callable[[str, Report], None],
         events: EventSink,
@@ -219,8 +172,9 @@ class ConsumerWorkers:
         (aborted or halted).
 
         The hot path of the hub: per message two clock readings, the thread's ``current`` slot,
-        ``consume()`` and three appends to the report (`hub.workers.report`). Anything ``consume()``
-        raises goes to `Delivery.recover` (retries, drops, dead letters, halt).
+        ``consume()`` and three appends to the report (`hub.workers.report`), all through local
+        names and with no call of ours in between. Anything ``consume()`` raises goes to
+        `_recover` (retries, drops, dead letters, halt); an abort to `_hand_back`.
         """
         held = self.held[index] = Held(batch)
         delivery = self.delivery
@@ -228,9 +182,7 @@ class ConsumerWorkers:
         items, starts, ends = report.items, report.starts, report.ends
         for position, item in enumerate(batch):
             if self.aborted:  # the rest stays for the next start
-                self.held[index] = None
-                self.queue.give_back(batch[position:])
-                self._flush(report)
+                self._hand_back(index, batch[position:], report)
                 return None
             held.position = position + 1
             start = monotonic()
@@ -240,11 +192,8 @@ class ConsumerWorkers:
                     raise Replay  # it killed a thread before: the slow path counts attempts
                 consume(item.message)
             except BaseException as exc:
-                outcome = self._recover(index, item, batch[position:], report, exc, start)
-                if outcome.kind in ("halted", "interrupted"):
-                    self._stop_early(index, outcome, batch[position:], report)
+                if not self._recover(index, batch[position:], report, exc, start):
                     return None
-                report.outcomes.append(outcome)
                 end = monotonic()
             else:
                 end = monotonic()
@@ -258,15 +207,25 @@ class ConsumerWorkers:
         self.held[index] = None
         return report
 
+    def _hand_back(self, index: int, rest: list[Item], report: Report) -> None:
+        """Aborted: the messages not started go back to the queue, the report to the reactor."""
+        self.held[index] = None
+        self.queue.give_back(rest)
+        self._flush(report)
+
     def _recover(
-        self, index: int, item: Item, rest: list[Item], report: Report, exc: BaseException,
-        start: float,
-    ) -> Outcome:  # fmt: skip
-        """The slow path; if the thread is to die, give back what it holds first."""
+        self, index: int, rest: list[Item], report: Report, exc: BaseException, start: float
+    ) -> bool:
+        """The slow path for ``rest[0]``, whose ``consume()`` (started at ``start``) raised
+        ``exc``: `Delivery` takes over and the outcome goes into ``report``. False when the
+        thread must stop (halted, or shut down during a retry wait: `_stop_early`); if it is to
+        die, it gives back what it holds first."""
+        item = rest[0]
         try:
             if isinstance(exc, Replay):
-                return self.delivery.deliver(index, item, self.current)
-            return self.delivery.recover(index, item, self.current, start, exc)
+                outcome = self.delivery.deliver(index, item, self.current)
+            else:
+                outcome = self.delivery.recover(index, item, self.current, start, exc)
         except BaseException:  # the thread dies: hand back what it holds; _run names it
             self._dying[index] = Busy(*(self.current[index] or (start, item)))
             self.current[index] = None
@@ -274,6 +233,11 @@ class ConsumerWorkers:
             self._flush(report)
             self.queue.give_back(rest)
             raise
+        if outcome.kind in (Fate.HALTED, Fate.INTERRUPTED):
+            self._stop_early(index, outcome, rest, report)
+            return False
+        report.outcomes.append(outcome)
+        return True
 
     def _stop_early(self, index: int, outcome: Outcome, rest: list[Item], report: Report) -> None:
         """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
@@ -281,7 +245,7 @@ class ConsumerWorkers:
         self.held[index] = None
         self.queue.give_back(rest)
         self._flush(report)
-        if outcome.kind == "halted":
+        if outcome.kind == Fate.HALTED:
             self.queue.abort()
             halted = Report()
             halted.outcomes.append(outcome)

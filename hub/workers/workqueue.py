@@ -1,7 +1,9 @@
 """The bounded hand-off between the reactor (producer) and a consumer's worker threads.
 
-``put_many`` runs on the reactor thread; ``get_many`` and ``give_back`` on worker threads; the
-rest on either. One lock guards one deque; every method holds it only for O(batch) work.
+``put_many`` runs on the reactor thread (new messages, through the spool) and on worker threads
+(a spilled spool refilling from disk); ``get_many``, ``give_back`` and ``finish`` on worker
+threads; ``close``, ``abort``, ``drain_remaining`` and ``first_unfinished`` on the reactor. One
+lock guards one deque; every method holds it only for O(batch) work.
 
 Waking: a worker with nothing to take counts itself in ``_waiting`` (under the lock) and blocks
 on a ``queue.SimpleQueue`` doorbell; whoever adds work (or closes the queue) takes a waiter off
@@ -25,7 +27,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import islice
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -49,14 +51,13 @@ class WorkQueue:
     """A bounded FIFO with close (drain then stop) and abort (stop now, keep the rest)."""
 
     def __init__(
-        self, name: str, bound: int, low_water: float = 0.9, bytes_bound: int = 1 << 62
+        self, name: str, bound: int, *, low_water: float = 0.9, bytes_bound: int = 1 << 62
     ) -> None:
         self.name = name
         self.bound = bound
         self.bytes_bound = bytes_bound
         self.bytes = 0
-        self.low_mark = max(0, int(bound * low_water))
-        self.on_room: Callable[[], None] = lambda: None
+        self.low_mark = max(0, int(bound * low_water))  # a spilled spool refills at or below
         self.spool: Any = None  # the `hub.storage.spool.Spool` in front of this queue, once made
         self._items: deque[Item] = deque()
         self._lock = threading.Lock()
@@ -64,7 +65,6 @@ class WorkQueue:
         self._waiting = 0  # worker threads blocked on the doorbell, not yet rung for
         self._closed = False
         self._aborted = False
-        self._signalled_full = False
         self._outstanding: deque[int] = deque()
         self._done: set[int] = set()
 
@@ -89,11 +89,6 @@ class WorkQueue:
         """True while the queue is at or over its bound (count or bytes)."""
         return len(self._items) >= self.bound or self.bytes >= self.bytes_bound
 
-    @property
-    def has_room(self) -> bool:
-        """True when the queue is below its low-water mark."""
-        return len(self._items) <= self.low_mark
-
     def put_many(self, items: Sequence[Item], size: int | None = None) -> bool:
         """Append ``items`` (not kept: the router shares one list between consumers), whose
         messages weigh ``size`` bytes (summed here if not given); return True when the queue
@@ -104,8 +99,6 @@ class WorkQueue:
             self._items.extend(items)
             self.bytes += size
             full = len(self._items) >= self.bound or self.bytes >= self.bytes_bound
-            if full:
-                self._signalled_full = True
             wake = self._take_waiters(1)
         self._ring(wake)
         return full
@@ -114,18 +107,16 @@ class WorkQueue:
         """Block until items are available; return up to ``limit`` of them, [] when stopped."""
         while (taken := self._try_take(limit)) is None:
             self._doorbell.get()
-        batch, wake, room = taken
+        batch, wake = taken
         self._ring(wake)  # let a sibling worker take the next batch
-        if room:
-            self.on_room()
         return batch
 
-    def _try_take(self, limit: int) -> tuple[list[Item], int, bool] | None:
-        """(the batch, siblings to wake, room signalled), or None after counting this thread
-        as waiting: the caller then blocks on the doorbell."""
+    def _try_take(self, limit: int) -> tuple[list[Item], int] | None:
+        """(the batch, siblings to wake), or None after counting this thread as waiting: the
+        caller then blocks on the doorbell."""
         with self._lock:
             if self._aborted or (self._closed and not self._items):
-                return [], 0, False
+                return [], 0
             if not self._items:
                 self._waiting += 1
                 return None
@@ -137,10 +128,7 @@ class WorkQueue:
                 batch = [popleft() for _ in range(limit)]
             self.bytes -= sum(map(SIZE, batch))
             self._outstanding.extend(map(SEQ, batch))
-            room = self._signalled_full and len(self._items) <= self.low_mark
-            if room:
-                self._signalled_full = False
-            return batch, self._take_waiters(1) if self._items else 0, room
+            return batch, self._take_waiters(1) if self._items else 0
 
     def _take_waiters(self, count: int) -> int:
         """Take up to ``count`` waiting threads off the count (lock held); ring that many."""

@@ -40,11 +40,6 @@ MAX_IDENTITIES = 10_000
 MAX_TOPICS = 50_000  # distinct topics whose prefix is cached before the cache starts over
 
 
-def identity(message: Message) -> tuple[str, str, str]:
-    """The publishing identity of a message (see the module docstring)."""
-    return envelope_identity(message.envelope, message.topic)
-
-
 def envelope_identity(envelope: dict[str, Any], topic: str) -> tuple[str, str, str]:
     """(username, hostname, topic up to its fourth dot) of an envelope."""
     return (str(envelope.get("username") or ""), str(envelope.get("hostname") or ""),

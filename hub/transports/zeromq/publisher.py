@@ -4,11 +4,17 @@
 the envelope on the calling thread, then hands the frames to the reactor thread with
 ``reactor.callFromThread``, because ZeroMQ sockets must not be shared between threads. The socket
 itself is opened, written and closed only on the reactor thread.
+
+Every publish is counted, as published or dropped (the hub stopping, or the send high-water
+mark reached); ``figures`` reads both counts from any thread. A dropped publish is logged with
+its topic, at most one line per ``DROP_LOG_EVERY_S`` (the next line says how many were not).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 import zmq
@@ -20,6 +26,8 @@ from hub.transports.zeromq.input import apply_options, attach
 
 log = logging.getLogger(__name__)
 
+DROP_LOG_EVERY_S = 10.0
+
 
 class Publisher:
     """The hub's own PUB socket; a no-op-with-error when no ``publish_endpoint`` is set."""
@@ -30,8 +38,16 @@ class Publisher:
         self.config = config
         self.encoder = Encoder()
         self.socket: zmq.Socket | None = None
-        self.sent = 0
-        self.dropped = 0
+        self._lock = threading.Lock()  # guards the counts below
+        self._sent = 0
+        self._dropped = 0
+        self._unlogged = 0  # drops not logged since the last drop line
+        self._logged_at = -DROP_LOG_EVERY_S  # time.monotonic() of the last drop line
+
+    def figures(self) -> dict[str, int]:
+        """How many publishes went out and how many were dropped, so far (any thread)."""
+        with self._lock:
+            return {"published": self._sent, "publish_dropped": self._dropped}
 
     def start(self) -> None:
         """Open the PUB socket (reactor thread); bind or connect ``publish_endpoint``."""
@@ -57,12 +73,27 @@ class Publisher:
 
     def _send(self, frames: list[bytes]) -> None:
         if self.socket is None:
-            self.dropped += 1
-            log.warning("publish: dropped a message on %r: the hub is stopping", frames[0])
+            self._drop(frames[0], "the hub is stopping")
             return
         try:
             self.socket.send_multipart(frames, zmq.NOBLOCK)
-            self.sent += 1
         except zmq.Again:
-            self.dropped += 1
-            log.warning("publish: dropped a message on %r: send high-water mark reached", frames[0])
+            self._drop(frames[0], "send high-water mark reached")
+            return
+        with self._lock:
+            self._sent += 1
+
+    def _drop(self, topic: bytes, why: str) -> None:
+        """Count a dropped publish; log it unless a drop was logged in the last
+        ``DROP_LOG_EVERY_S``."""
+        now = time.monotonic()
+        with self._lock:
+            self._dropped += 1
+            if now - self._logged_at < DROP_LOG_EVERY_S:
+                self._unlogged += 1
+                return
+            total, unlogged = self._dropped, self._unlogged
+            self._unlogged, self._logged_at = 0, now
+        log.warning("publish: dropped a message on %s: %s (%d publish(es) dropped so far, %d "
+                    "of them not logged)", topic.decode("utf-8", "replace"), why, total,
+                    unlogged)  # fmt: skip

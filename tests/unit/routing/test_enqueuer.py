@@ -29,7 +29,9 @@ class Harness:
     def __init__(
         self, bounds: dict[str, tuple[int, list[str]]], tmp: Path, disk: int = 1 << 30
     ) -> None:
-        self.store = SegmentLog(tmp / "log", 1 << 20, "never", 100)
+        self.store = SegmentLog(
+            tmp / "log", segment_bytes=1 << 20, fsync="never", fsync_interval_ms=100
+        )
         self.store.open()
         self.clock = Clock()
         self.stats = Stats()
@@ -48,7 +50,7 @@ class Harness:
         )
         self.queues = {n: WorkQueue(n, b) for n, (b, _) in bounds.items()}
         self.spools = {
-            n: Spool(n, self.queues[n], self.store.reader(), TopicMatcher(t).matches, 1000)
+            n: Spool(n, self.queues[n], reader=self.store.reader(), accepts=TopicMatcher(t).matches)
             for n, (_, t) in bounds.items()
         }
         self.router.set_routes(

@@ -18,7 +18,9 @@ def entries(count: int, start: int = 0, target: str = "") -> list[tuple[float, s
 
 
 def opened(tmp_path: Path, segment_bytes: int = 1 << 20, fsync: str = "never") -> SegmentLog:
-    store = SegmentLog(tmp_path / "log", segment_bytes, fsync, 10)
+    store = SegmentLog(
+        tmp_path / "log", segment_bytes=segment_bytes, fsync=fsync, fsync_interval_ms=10
+    )
     store.open()
     return store
 
@@ -101,7 +103,7 @@ def test_corrupt_last_record_is_truncated_on_open(tmp_path: Path) -> None:
 
 def test_empty_log_starts_at_min_next_seq(tmp_path: Path) -> None:
     """A fresh log never hands out seqs below what cursors already point at."""
-    store = SegmentLog(tmp_path / "log", 1 << 20, "never", 10)
+    store = SegmentLog(tmp_path / "log", segment_bytes=1 << 20, fsync="never", fsync_interval_ms=10)
     store.open(min_next_seq=42)
     assert store.append(entries(1)) == 43
 

@@ -12,8 +12,10 @@ from twisted.internet import defer, task
 from hub.config import ConsumerConfig
 from hub.errors import PluginLoadError
 from hub.message import Message
+from hub.observe.metricdefs import STATES
 from hub.workers.life import ABANDON_AFTER_S, ConsumerLife, ConsumerState, Drained
-from hub.workers.worker import Busy, Held, LifeEvent
+from hub.workers.progress import Busy, Held
+from hub.workers.worker import LifeEvent
 from hub.workers.workqueue import Item, WorkQueue
 
 
@@ -150,3 +152,11 @@ def test_a_thread_still_in_consume_after_the_abort_is_abandoned() -> None:
     clock.advance(ABANDON_AFTER_S)
     assert done.result is Drained.ABANDONED and life.state is ConsumerState.ABANDONED
     assert life.stopped.called
+
+
+def test_states_are_their_strings() -> None:
+    """ConsumerState is a StrEnum: a state equals its value, which /status shows, and the
+    states are those the metrics catalogue exports."""
+    assert ConsumerState.RUNNING == "running" and ConsumerState.RUNNING.value == "running"
+    assert str(ConsumerState.ABANDONED) == "abandoned"
+    assert tuple(ConsumerState) == STATES

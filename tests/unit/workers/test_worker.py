@@ -6,10 +6,11 @@ from typing import Any
 
 from hub import Consumer, Drop, Halt, Message, Retry
 from hub.config import ConsumerConfig, RetryConfig
+from hub.observe.stats import Stats
 from hub.plugins.loader import LoadedConsumer
 from hub.routing.topics import TopicMatcher
 from hub.storage.spool import Spool
-from hub.workers.delivery import Delivery
+from hub.workers.delivery import Delivery, Fate
 from hub.workers.worker import ConsumerWorkers, LifeEvent, Outcome
 from hub.workers.workqueue import Item, WorkQueue
 
@@ -73,15 +74,15 @@ def run(
     queue.close()
     outcomes: list[Outcome] = []
     events: list[tuple] = []
-    spool = Spool("s", queue, None, lambda topic: True, 1000)  # type: ignore[arg-type]
+    spool = Spool("s", queue, reader=None, accepts=lambda topic: True)  # type: ignore[arg-type]
     retry = RetryConfig(max_attempts=attempts, initial_delay_s=0, jitter=0)
     DEAD.rows.clear()
     workers = ConsumerWorkers(
         loaded,
         spool,
-        Delivery("s", consumer.consume, retry, DEAD),  # type: ignore[arg-type]
-        lambda name, report: outcomes.extend(report.as_outcomes()),
-        lambda event, index, error: events.append((_label(event, index), error)),
+        delivery=Delivery("s", consumer.consume, config=retry, dead_letters=DEAD),  # type: ignore[arg-type]
+        report=lambda name, report: outcomes.extend(report.as_outcomes()),
+        events=lambda event, index, error: events.append((_label(event, index), error)),
         thread_factory=InlineThread,
     )
     workers.start()
@@ -151,3 +152,15 @@ def test_reports_sent_mid_batch_count_each_message_once(monkeypatch: Any) -> Non
     assert [o.seq for o in outcomes] == list(range(7))
     assert [o.kind for o in outcomes].count("done") == 5
     assert queue.first_unfinished() is None
+
+
+def test_outcomes_carry_a_fate_that_counts_under_plain_strings() -> None:
+    """Every kind is a `Fate` (a StrEnum): equal to its string, and counted under the plain
+    string, so the counters and the JSON built from them never hold an enum member."""
+    _, _, outcomes, _ = run([1, "boom", "drop", "halt"])
+    assert [o.kind for o in outcomes] == [Fate.DONE, Fate.FAILED, Fate.DROPPED, Fate.HALTED]
+    assert all(type(o.kind) is Fate for o in outcomes)
+    stats = Stats()
+    stats.on_outcomes("s", outcomes, 1.0)
+    assert {type(key) for key in stats.consumer("s").counters} == {str}
+    assert stats.consumer_figures("s", 1.0)["failed"] == 1

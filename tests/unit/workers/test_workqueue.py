@@ -1,4 +1,4 @@
-"""hub.workers.workqueue: bounding, low-water resume signal, close/abort semantics."""
+"""hub.workers.workqueue: bounding, close/abort semantics."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ def items(n: int, start: int = 0) -> list[Item]:
     return [Item(Message(f"t.{i}", {"msg": i}), float(i)) for i in range(start, start + n)]
 
 
-def test_put_reports_full_and_get_signals_room_below_low_water() -> None:
-    """put_many says full at the bound; on_room fires once the queue drains to 90%."""
+def test_put_reports_full_at_the_bound() -> None:
+    """put_many says full at the bound, accepting the whole batch; get_many keeps order."""
     queue = WorkQueue("q", bound=10)
-    rooms: list[int] = []
-    queue.on_room = lambda: rooms.append(len(queue))
     assert queue.put_many(items(9)) is False
     assert queue.put_many(items(3, 9)) is True  # accepts the whole batch: 12 > bound
     assert [i.message.body for i in queue.get_many(2)] == [0, 1]
-    assert rooms == []  # 10 left: still above the low-water mark of 9
+    assert queue.is_full  # 10 left: still at the bound
     queue.get_many(1)
-    assert rooms == [9]
-    queue.get_many(1)
-    assert rooms == [9], "on_room fires once per full episode"
+    assert not queue.is_full and len(queue) == 9
 
 
 def test_close_drains_then_returns_empty() -> None:
