@@ -24,6 +24,7 @@ from twisted.internet import defer, task
 from hub.config import HubConfig
 from hub.lifecycle.notify import Notifier, WatchdogPinger, watchdog_interval
 from hub.lifecycle.reload import Reloader, ReloadResult
+from hub.lifecycle.timers import Every
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,7 @@ class Daemon:
         self.reloader = reloader
         self.notifier = notifier
         self.pinger = WatchdogPinger(notifier, watchdog_interval(), reactor)
-        self.status_loop = task.LoopingCall(self._send_status)
-        self.status_loop.clock = reactor
+        self.status_loop = Every(STATUS_EVERY_S, self._send_status, reactor, now=False)
         self.ready = False
 
     def start(self) -> None:
@@ -104,7 +104,7 @@ class Daemon:
             return
         self.ready = True
         self.notifier.ready(f"ready: {status_line(self.service.snapshot())}")
-        self.status_loop.start(STATUS_EVERY_S, now=False)
+        self.status_loop.startService()
 
     def _send_status(self) -> None:
         self.notifier.status(status_line(self.service.snapshot()))
@@ -133,7 +133,7 @@ class Daemon:
     def stopping(self) -> None:
         """Shutdown begins: STOPPING=1 (the watchdog keeps pinging while the queues drain)."""
         if self.status_loop.running:
-            self.status_loop.stop()
+            self.status_loop.stopService()
         memory, total = self.service.backlog()
         self.notifier.stopping(f"stopping: backlog {total}, draining the {memory} in memory")
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from twisted.internet import task
+from hub.lifecycle.timers import Every
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +158,11 @@ class Notifier:
 class WatchdogPinger:
     """Sends ``WATCHDOG=1`` every half watchdog interval from the reactor."""
 
-    def __init__(self, notifier: Notifier, interval: float | None, clock: Any = None) -> None:
+    def __init__(self, notifier: Notifier, interval: float | None, clock: Any) -> None:
         self._notifier = notifier
         self._interval = interval
         self._clock = clock
-        self._loop: task.LoopingCall | None = None
+        self._loop: Every | None = None
 
     @property
     def period(self) -> float | None:
@@ -174,14 +174,12 @@ class WatchdogPinger:
         period = self.period
         if period is None or not self._notifier.enabled or self._loop is not None:
             return
-        self._loop = task.LoopingCall(self._notifier.watchdog)
-        if self._clock is not None:
-            self._loop.clock = self._clock
-        self._loop.start(period, now=True)
+        self._loop = Every(period, self._notifier.watchdog, self._clock)
+        self._loop.startService()
         log.info("systemd watchdog on: pinging every %.3fs", period)
 
     def stop(self) -> None:
         """Stop pinging."""
         if self._loop is not None and self._loop.running:
-            self._loop.stop()
+            self._loop.stopService()
         self._loop = None

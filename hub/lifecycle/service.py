@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import zmq
-from twisted.application.internet import TimerService
 from twisted.internet import defer
 
 from hub.config import ConsumerConfig, HubConfig
+from hub.lifecycle.timers import Every, stopped
 from hub.observe.prometheus import MetricsPage
 from hub.observe.snapshot import Snapshotter
 from hub.observe.stats import Stats
@@ -81,8 +81,8 @@ class HubService:
         self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
         self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
-        self.committing = _timer(config.backlog.commit_interval_s, self.durable.commit, reactor)
-        self.ticking = _timer(TICK_S, self._tick, reactor)
+        self.committing = Every(config.backlog.commit_interval_s, self.durable.commit, reactor)
+        self.ticking = Every(TICK_S, self._tick, reactor)
         self.status_port: int | None = None
         self.ready = False
         self._stopping: defer.Deferred | None = None
@@ -230,10 +230,10 @@ class HubService:
                  "%.0f s; backlog %d in all (what is left waits in the log for the next start)",
                  memory, self.config.shutdown_timeout_s, total)  # fmt: skip
         await defer.DeferredList([self._drain_for_stop(life) for life in self.consumers])
-        await _stopped(self.ticking)
+        await stopped(self.ticking)
         self.enqueuer.close()  # a batch the log refused: a last try, else counted as lost
         self.statsd.stop()  # one last flush: the final counts
-        await _stopped(self.committing)
+        await stopped(self.committing)
         self.durable.close()
         self.dead_letters.close()
         await self.status.stop()
@@ -278,20 +278,6 @@ class HubService:
         if not self.log_writable():
             reasons.append("the durable log cannot be written (input paused)")
         return reasons
-
-
-def _timer(step: float, call: Any, clock: Any) -> TimerService:
-    """A ``TimerService`` calling ``call`` every ``step`` s on ``clock`` (the first call at
-    once when it starts)."""
-    timer = TimerService(step, call)
-    timer.clock = clock
-    return timer
-
-
-async def _stopped(timer: TimerService) -> None:
-    """Stop ``timer`` if it runs; returns once a call in progress has finished."""
-    if timer.running:
-        await timer.stopService()
 
 
 def _first_failure(failure: Any) -> Any:

@@ -1,8 +1,9 @@
 """The statsd sink: every ``interval_s`` it sends one snapshot of the hub to statsd over UDP.
 
-Runs on the reactor thread: a `LoopingCall` on the reactor's clock calls `flush()`, which reads
-``HubService.snapshot()`` (reactor-owned) and sends with the ``statsd`` package's pipeline, which
-packs the lines into datagrams of at most ``max_udp_size`` bytes. UDP sends do not block.
+Runs on the reactor thread: a timer service (`hub.lifecycle.timers.Every`) on the reactor's clock
+calls `flush()`, which reads ``HubService.snapshot()`` (reactor-owned) and sends with the ``statsd``
+package's pipeline, which packs the lines into datagrams of at most ``max_udp_size`` bytes. UDP
+sends do not block.
 
 What is sent per flush (names in docs/metrics.md, built by ``hub.observe.metricdefs``):
     gauges    every level (backlog, oldest age, workers by state, resources), every flush;
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from statsd import StatsClient
-from twisted.internet.task import LoopingCall
 
 from hub.config import StatsdConfig
+from hub.lifecycle.timers import Every
 from hub.observe.metricdefs import BY_CAUSE, COUNTER, Sample, samples, statsd_name
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class StatsdSink:
         self.snapshot = snapshot
         self.client_factory = client_factory
         self.client: Any = None
-        self.loop: LoopingCall | None = None
+        self.loop = Every(config.interval_s, self.flush, reactor, now=False)
         self.sent: dict[str, float] = {}  # counter name -> total already sent as deltas
         self.flushes = 0
         self.lines_sent = 0
@@ -74,9 +75,7 @@ class StatsdSink:
             prefix=self.config.prefix or None,
             maxudpsize=self.config.max_udp_size,
         )
-        self.loop = LoopingCall(self.flush)
-        self.loop.clock = self.reactor
-        self.loop.start(self.config.interval_s, now=False)
+        self.loop.startService()
         log.info(
             "statsd: sending to %s:%d as %s.* every %.1f s",
             self.config.host,
@@ -87,11 +86,9 @@ class StatsdSink:
 
     def stop(self) -> None:
         """Stop the loop and send one last flush, so the final counts are not lost."""
-        if self.loop is None:
+        if not self.loop.running:
             return
-        loop, self.loop = self.loop, None
-        if loop.running:
-            loop.stop()
+        self.loop.stopService()
         self.flush()
         self.client.close()
 
