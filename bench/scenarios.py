@@ -9,9 +9,8 @@ from collections.abc import Callable
 from itertools import chain
 
 from bench import report
-from bench.parts import epoll_floor_main, handoff_main, poll_main, reactor_main
 from bench.report import Row
-from bench.session import Run, Session, baseline, design_floor, measure, receiver
+from bench.session import Run, Session, baseline, design_floor, measure
 
 
 def throughput(session: Session) -> list[Row]:
@@ -100,34 +99,6 @@ def latency(session: Session) -> list[Row]:
                 report.rate(min(r.send_rate for r in base)),
             )
         )
-    return rows
-
-
-def parts(session: Session) -> list[Row]:
-    """The design floor taken apart (`bench.parts`) at 1,000 msg/s: the loop, the hub, the
-    floor, the floor's reactor alone, a bare epoll loop, the hand-off alone and the floor on a
-    bare epoll loop take turns; p50 and p99 of each against the loop."""
-    count = session.settings.latency_messages[1000]
-    receivers = {
-        "plain loop": baseline(count, latency=True),
-        "hub": session.hub(1, count, latency=True),
-        "design floor (reactor + hand-off)": design_floor(count, latency=True),
-        "reactor alone (no hand-off)": receiver(reactor_main, "reactor", count),
-        "bare epoll, no Twisted (no hand-off)": receiver(poll_main, "poll", count),
-        "hand-off alone (blocking reader thread)": receiver(handoff_main, "handoff", count),
-        "bare epoll + hand-off (floor without Twisted)":
-            receiver(epoll_floor_main, "epoll-floor", count),
-    }  # fmt: skip
-    runs = session.paced(list(receivers.values()), count, 1000)
-    samples = dict(zip(receivers, map(_pooled, runs), strict=True))
-    loop = samples.pop("plain loop")
-    rows = []
-    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
-        b = report.percentile(loop, fraction)
-        for name, pooled in samples.items():
-            p = report.percentile(pooled, fraction)
-            rows.append(Row(f"1,000/s: {label}, {name}", report.micros(p), report.micros(b),
-                            p / max(b, 1)))  # fmt: skip
     return rows
 
 
@@ -237,6 +208,5 @@ SCENARIOS: dict[str, Callable[[Session], list[Row]]] = {
     "latency": latency,
     "isolation": isolation,
     "memory": memory,
-    "parts": parts,
 }
-DEFAULT = ["throughput", "latency", "isolation", "memory"]  # "parts" only when asked for
+DEFAULT = ["throughput", "latency", "isolation", "memory"]

@@ -187,12 +187,6 @@ def design_floor(count: int, latency: bool = False, consumers: int = 1) -> Recei
     return lambda _tmp, report_to: Baseline(count, report_to, latency, main, names)
 
 
-def receiver(main: Callable[..., None], name: str, count: int) -> ReceiverFactory:
-    """A factory for another latency receiver process of the baseline's signature
-    (`bench.parts`)."""
-    return lambda _tmp, report_to: Baseline(count, report_to, True, main, [name])
-
-
 def counting_consumers(
     counting: int, count: int, report_to: str, latency: bool
 ) -> dict[str, dict[str, Any]]:

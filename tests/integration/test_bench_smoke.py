@@ -47,24 +47,3 @@ def test_bench_pipeline_delivers_every_message_to_every_consumer() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("3 consumer(s), 3,000 messages: "), done.stdout
     assert "µs CPU" in done.stdout and "0 read back from disk" in done.stdout
-
-
-@pytest.mark.integration
-def test_bench_wakeup_prints_every_mode() -> None:
-    """`python -m bench.wakeup` measures each hand-off mode and prints its percentiles."""
-    done = run_module(["bench.wakeup", "--count", "50"], timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    modes = [line.split()[0] for line in done.stdout.splitlines()]
-    assert modes == ["idle", "simple", "busy", "late", "early"], done.stdout
-    assert all(" p99 " in line for line in done.stdout.splitlines())
-
-
-@pytest.mark.integration
-def test_bench_parts_counts_every_message_in_each_part() -> None:
-    """`python -m bench --only parts` runs each half of the design floor to the last message
-    and prints a row for each (a receiver that lost one would exit 2)."""
-    done = run_module(["bench", "--only", "parts", *TINY], timeout=100)
-    assert done.returncode == 0, done.stdout + done.stderr
-    for part in ("reactor alone", "bare epoll,", "hand-off alone", "design floor", "bare epoll +"):
-        assert f"1,000/s: p99, {part}" in done.stdout, done.stdout
-    assert "### throughput" not in done.stdout  # only what was asked for
