@@ -32,9 +32,9 @@ from twisted.internet import defer, task
 
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
+from hub.lifecycle.consumers import Consumers
 from hub.observe.logsetup import set_level
 from hub.plugins.loader import LoadedConsumer
-from hub.workers.consumers import Consumers
 from hub.workers.life import Drained
 from hub.workers.workqueue import WorkQueue
 

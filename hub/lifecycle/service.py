@@ -1,7 +1,7 @@
 """The composition root: builds the hub's parts, hands each what it uses, owns start and stop.
 
 Runs on the reactor thread. Start: open the durable state (`hub.storage.durable`: log, cursors;
-dead letters), load plugins, open the publisher, start every consumer (`hub.workers.consumers`:
+dead letters), load plugins, open the publisher, start every consumer (`hub.lifecycle.consumers`:
 each resumes at its cursor) and wait for each ``setup()`` and its durable starting point, then
 open input and the status endpoint ("hub ready"). Stop: close input first, drain every consumer
 to the shutdown deadline (`hub.workers.life.ConsumerLife.drain`; what is left stays in the log
@@ -23,6 +23,7 @@ import zmq
 from twisted.internet import defer
 
 from hub.config import ConsumerConfig, HubConfig
+from hub.lifecycle.consumers import Consumers
 from hub.lifecycle.timers import Every, stopped
 from hub.observe.prometheus import MetricsPage
 from hub.observe.snapshot import Snapshotter
@@ -42,7 +43,6 @@ from hub.transports.zeromq.codec import decode
 from hub.transports.zeromq.gaps import GapTracker
 from hub.transports.zeromq.input import ZmqInput
 from hub.transports.zeromq.publisher import Publisher
-from hub.workers.consumers import Consumers
 from hub.workers.life import ConsumerLife, Drained
 from hub.workers.report import Report
 from hub.workers.workqueue import WorkQueue

@@ -168,7 +168,7 @@ def test_status_line() -> None:
 
 def test_a_changed_consumer_gets_its_window_from_the_service_with_its_byte_bound() -> None:
     """A reload builds a changed consumer's window where start-up does
-    (hub.workers.consumers.Consumers.new_window), so its byte bound survives a SIGHUP; the new
+    (hub.lifecycle.consumers.Consumers.new_window), so its byte bound survives a SIGHUP; the new
     instance starts on that very window."""
     clock = task.Clock()
     config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
