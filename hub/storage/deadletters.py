@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.errors import HubError
 
@@ -40,6 +40,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE INDEX IF NOT EXISTS by_consumer ON dead_letters (consumer, id);
 """
 COLUMNS = ("id", "consumer", "topic", "msg_id", "error", "attempts", "failed_at", "replay")
+
+
+class DeadLetter(NamedTuple):
+    """One row to store, its fields in the table's column order (``failed_at`` is added)."""
+
+    consumer: str
+    topic: str
+    msg_id: str | None
+    envelope: bytes  # exactly as received
+    error: str
+    traceback: str
+    attempts: int
 
 
 class DeadLetterError(HubError):
@@ -75,13 +87,12 @@ class DeadLetterStore:
         with self.lock:
             return self._db.execute(sql, args).fetchall()
 
-    def add(self, consumer: str, topic: str, msg_id: str | None, envelope: bytes,
-            error: str, traceback: str, attempts: int) -> None:  # fmt: skip
+    def add(self, letter: DeadLetter) -> None:
         """Store one dead letter (worker thread)."""
         self._run(
             "INSERT INTO dead_letters (consumer, topic, msg_id, envelope, error, traceback, "
             "attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (consumer, topic, msg_id, envelope, error, traceback, attempts, time.time()),
+            (*letter, time.time()),
         )
 
     def counts(self) -> dict[str, int]:
