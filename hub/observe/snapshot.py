@@ -139,7 +139,7 @@ Reasons = Callable[[], list[str]]  # more reasons for /ready
 class Snapshotter:
     """Builds the snapshot and the /ready reasons; the parts it reads are given, not found."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts (what it reads)
         self,
         *,
         stats: Stats,

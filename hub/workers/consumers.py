@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 class Consumers:
     """Every running `ConsumerLife`, and how one is made, started and forgotten."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts a life is made from
         self,
         *,
         reactor: Any,
