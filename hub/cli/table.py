@@ -87,12 +87,12 @@ def worker_label(consumer: dict[str, Any]) -> str:
 
 def falling_behind(consumer: dict[str, Any]) -> bool:
     """True when the consumer is not keeping up (see the module docstring)."""
-    backlog = consumer.get("backlog", 0)
+    backlog: int = consumer.get("backlog", 0)
     if any(w.get("state") == "stuck" for w in consumer.get("workers") or []):
         return True
     if consumer.get("state") in ("halted", "failed", "abandoned"):
         return backlog > 0
-    history = consumer.get("backlog_history") or []
+    history: list[int] = consumer.get("backlog_history") or []
     if backlog <= 0 or len(history) < 2:
         return False
     return history[-1] > history[max(0, len(history) - 1 - GROWTH_WINDOW)]

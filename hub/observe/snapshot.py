@@ -23,7 +23,7 @@ from hub.observe.stats import Stats
 from hub.workers.life import ConsumerLife, ConsumerState
 
 
-def worker_states(life: ConsumerLife, now: float) -> list[dict]:
+def worker_states(life: ConsumerLife, now: float) -> list[dict[str, Any]]:
     """Per thread: idle, busy (since, msg_id, topic) or stuck (`ConsumerLife.stuck`)."""
     states = []
     for index, busy in enumerate(life.workers.busy):

@@ -82,7 +82,7 @@ class DeadLetterStore:
             self._db.close()
             self._db = None
 
-    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         assert self._db is not None, "open() first"
         with self.lock:
             return self._db.execute(sql, args).fetchall()
@@ -139,7 +139,7 @@ class DeadLetterStore:
         self._run("DELETE FROM dead_letters WHERE id = ?", (row_id,))
 
 
-def _where(consumer: str | None, row_id: int | None) -> tuple[str, tuple]:
+def _where(consumer: str | None, row_id: int | None) -> tuple[str, tuple[Any, ...]]:
     if row_id is not None:
         return "WHERE id = ?", (row_id,)
     if consumer is not None:
