@@ -34,7 +34,7 @@ class Done:
     disorder: int
     first_sent_ns: int
     last_ns: int
-    samples: array = field(default_factory=lambda: array("q"))
+    samples: array[int] = field(default_factory=lambda: array("q"))
 
     @property
     def rate(self) -> float:
@@ -47,7 +47,7 @@ class Collector:
 
     def __init__(self, directory: Path) -> None:
         self.endpoint = f"ipc://{directory / 'reports.sock'}"
-        self._socket: zmq.Socket = zmq.Context.instance().socket(zmq.PULL)
+        self._socket: zmq.SyncSocket = zmq.Context.instance().socket(zmq.PULL)
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.bind(self.endpoint)
         self.warm: set[str] = set()

@@ -48,7 +48,7 @@ def publish_main(conn: Connection, count: int, rate: float) -> None:
     ctx.term()
 
 
-def _warm_up(conn: Connection, sock: zmq.Socket, template: Template) -> str:
+def _warm_up(conn: Connection, sock: zmq.SyncSocket, template: Template) -> str:
     """Send warm-up messages until the parent says "go" (or "stop"); return what it said."""
     while not conn.poll(WARMUP_INTERVAL_S):
         sock.send_multipart(template.frames(WARMUP_SEQ, time.monotonic_ns()))
@@ -56,7 +56,7 @@ def _warm_up(conn: Connection, sock: zmq.Socket, template: Template) -> str:
 
 
 def _send_run(
-    sock: zmq.Socket, templates: list[Template], count: int, rate: float
+    sock: zmq.SyncSocket, templates: list[Template], count: int, rate: float
 ) -> tuple[int, int]:
     """Send ``count`` messages, paced to ``rate`` a second if non-zero; return first/last times."""
     send = sock.send_multipart

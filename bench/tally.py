@@ -31,7 +31,7 @@ class Reporter:
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        self._socket: zmq.Socket | None = None
+        self._socket: zmq.SyncSocket | None = None
 
     def send(self, header: Mapping[str, Any], payload: bytes | None = None) -> None:
         """Send one report; blocks only if the bench has stopped reading (it never does)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -55,7 +55,7 @@ class RecorderConsumer(Consumer):
         self._write({"event": "teardown"})
         self.out.close()
 
-    def _write(self, record: dict) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
         line = orjson.dumps(record) + b"\n"
         with self.lock:
             self.out.write(line)

@@ -28,7 +28,7 @@ def publish_one(endpoint: str, topic: str, body: Any, timeout_s: float = 5.0) ->
 
     ``endpoint`` is connected to, or bound when it starts with ``bind:``.
     """
-    context: zmq.Context = zmq.Context.instance()
+    context: zmq.SyncContext = zmq.Context.instance()
     sock = context.socket(zmq.XPUB)
     sock.setsockopt(zmq.LINGER, int(timeout_s * 1000))
     try:
@@ -41,7 +41,7 @@ def publish_one(endpoint: str, topic: str, body: Any, timeout_s: float = 5.0) ->
         sock.close()
 
 
-def _wait_for_subscriber(sock: zmq.Socket, topic: str, timeout_s: float) -> None:
+def _wait_for_subscriber(sock: zmq.SyncSocket, topic: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     wanted = topic.encode("utf-8")
     while (left := deadline - time.monotonic()) > 0:
@@ -61,7 +61,7 @@ def tail(
     stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Print every message from ``endpoints`` whose topic matches ``pattern``; return count."""
-    context: zmq.Context = zmq.Context.instance()
+    context: zmq.SyncContext = zmq.Context.instance()
     sock = context.socket(zmq.SUB)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SUBSCRIBE, b"")

@@ -52,7 +52,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def status_url(args: argparse.Namespace) -> str:
     """The /status URL: ``--url`` (a base URL or the full one), else from the config file."""
     if args.url:
-        base = args.url.rstrip("/")
+        base: str = args.url.rstrip("/")
         return base if base.endswith("/status") else base + "/status"
     return config_status_url(load_config(args.config))
 

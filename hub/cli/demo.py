@@ -28,7 +28,7 @@ class DemoPublisher:
     """Binds ``endpoint`` and publishes ``rate`` sample messages a second."""
 
     def __init__(self, endpoint: str, rate: float) -> None:
-        self.context: zmq.Context | None = None
+        self.context: zmq.SyncContext | None = None
         self.endpoint = endpoint
         self.rate = rate
         self._stop = threading.Event()
@@ -52,7 +52,7 @@ class DemoPublisher:
         if self.context is not None:
             self.context.term()
 
-    def _run(self, sock: zmq.Socket) -> None:
+    def _run(self, sock: zmq.SyncSocket) -> None:
         samples = load_samples()
         interval = 1.0 / self.rate
         try:

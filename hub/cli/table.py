@@ -36,12 +36,20 @@ def seconds(value: float | None) -> str:
         return "-"
     if value <= 0:
         return "0s"
+    return _under_a_minute(value) if value < 60 else _a_minute_or_more(value)
+
+
+def _under_a_minute(value: float) -> str:
+    """0 < ``value`` < 60: 850us, 12ms, 3.4s."""
     if value < 0.001:
         return f"{value * 1e6:.0f}us"
     if value < 1:
         return f"{value * 1000:.0f}ms"
-    if value < 60:
-        return f"{value:.1f}s"
+    return f"{value:.1f}s"
+
+
+def _a_minute_or_more(value: float) -> str:
+    """``value`` >= 60: 5m02s, 2h07m."""
     if value < 3600:
         return f"{int(value // 60)}m{int(value % 60):02d}s"
     return f"{int(value // 3600)}h{int(value % 3600 // 60):02d}m"
@@ -79,12 +87,12 @@ def worker_label(consumer: dict[str, Any]) -> str:
 
 def falling_behind(consumer: dict[str, Any]) -> bool:
     """True when the consumer is not keeping up (see the module docstring)."""
-    backlog = consumer.get("backlog", 0)
+    backlog: int = consumer.get("backlog", 0)
     if any(w.get("state") == "stuck" for w in consumer.get("workers") or []):
         return True
     if consumer.get("state") in ("halted", "failed", "abandoned"):
         return backlog > 0
-    history = consumer.get("backlog_history") or []
+    history: list[int] = consumer.get("backlog_history") or []
     if backlog <= 0 or len(history) < 2:
         return False
     return history[-1] > history[max(0, len(history) - 1 - GROWTH_WINDOW)]

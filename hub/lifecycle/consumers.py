@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 class Consumers:
     """Every running `ConsumerLife`, and how one is made, started and forgotten."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts a life is made from
         self,
         *,
         reactor: Any,
@@ -80,7 +80,9 @@ class Consumers:
         spool: Spool = queue.spool
         return spool
 
-    def start(self, consumer: LoadedConsumer, queue: WorkQueue | None = None) -> defer.Deferred:
+    def start(
+        self, consumer: LoadedConsumer, queue: WorkQueue | None = None
+    ) -> defer.Deferred[str]:
         """Start one consumer (on ``queue`` if given: a reload's pre-filled one); fires with
         its name once ``setup()`` returned and its starting point is on disk."""
         name = consumer.name

@@ -109,15 +109,14 @@ class Daemon:
     def _send_status(self) -> None:
         self.notifier.status(status_line(self.service.snapshot()))
 
-    def reload(self) -> defer.Deferred | None:
+    def reload(self) -> defer.Deferred[None] | None:
         """SIGHUP: RELOADING=1, apply the new config, READY=1 (with what happened)."""
         if self.service.stopping or not self.ready:
             log.warning("SIGHUP ignored: the hub is %s", "stopping" if self.ready else "starting")
             return None
         log.info("SIGHUP: reloading %s", self.reloader.config_path)
         self.notifier.reloading("reloading configuration")
-        done = self.reloader.reload()
-        done.addCallback(self._reloaded)
+        done = self.reloader.reload().addCallback(self._reloaded)  # the same Deferred, retyped
         done.addErrback(self._reload_failed)
         return done
 

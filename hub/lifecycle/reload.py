@@ -117,11 +117,11 @@ class Reloader:
         self.service = service
         self.config_path = config_path
         self.load = load
-        self.running: defer.Deferred | None = None
+        self.running: defer.Deferred[ReloadResult] | None = None
         self.again = False
         self._routes: dict[str, tuple[LoadedConsumer, WorkQueue]] = {}
 
-    def reload(self) -> defer.Deferred:
+    def reload(self) -> defer.Deferred[ReloadResult]:
         """Start a reload, or queue one more if one is running; fires with a `ReloadResult`."""
         if self.running is not None:
             self.again = True

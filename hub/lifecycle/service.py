@@ -65,7 +65,7 @@ class HubService:
         self.durable = Durable(config, reactor.callFromThread)
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
         self.publisher = Publisher(reactor, self.context, config)
-        self.failed: defer.Deferred = defer.Deferred()  # errback: a defect stopped input
+        self.failed: defer.Deferred[None] = defer.Deferred()  # errback: a defect stopped input
         self.input = ZmqInput(reactor, self.context, config, self._on_batch, self.failed.errback)
         self.router = Router()
         self.enqueuer = self._enqueuer()
@@ -85,7 +85,7 @@ class HubService:
         self.ticking = Every(TICK_S, self._tick, reactor)
         self.status_port: int | None = None
         self.ready = False
-        self._stopping: defer.Deferred | None = None
+        self._stopping: defer.Deferred[None] | None = None
 
     def _enqueuer(self) -> Enqueuer:
         config = self.config
@@ -127,7 +127,7 @@ class HubService:
 
     # -- start -------------------------------------------------------------------------------
 
-    def start(self) -> defer.Deferred:
+    def start(self) -> defer.Deferred[None]:
         """Start everything; the Deferred fires once the hub is ready, or fails with why."""
         self.snapshotter.mark_started(time.time())
         self.durable.open()
@@ -140,9 +140,9 @@ class HubService:
         waits = [self.consumers.start(consumer) for consumer in loaded.values()]
         self.committing.startService()  # every spool exists: its first commit saves them all
         done = defer.gatherResults(waits, consumeErrors=True)
-        done.addCallback(lambda _: self._open())
-        done.addErrback(_first_failure)
-        return done
+        opened = done.addCallback(lambda _: self._open())  # the same Deferred, retyped
+        opened.addErrback(_first_failure)
+        return opened
 
     def _open(self) -> None:
         self.set_routes({life.name: (life.loaded, life.queue) for life in self.consumers})
@@ -216,7 +216,7 @@ class HubService:
 
     # -- stop --------------------------------------------------------------------------------
 
-    def stop(self) -> defer.Deferred:
+    def stop(self) -> defer.Deferred[None]:
         """Stop input, drain within ``shutdown_timeout_s``, tear down; idempotent."""
         if self._stopping is None:
             self._stopping = defer.ensureDeferred(self._stop())
@@ -241,7 +241,7 @@ class HubService:
         self.context.destroy(linger=0)
         log.info("stopped")
 
-    def _drain_for_stop(self, life: ConsumerLife) -> defer.Deferred:
+    def _drain_for_stop(self, life: ConsumerLife) -> defer.Deferred[None]:
         """Drain ``life`` to the shutdown deadline; what is left stays in the log."""
 
         async def drain() -> None:

@@ -13,7 +13,7 @@ absent from a snapshot (for example ``backlog_disk`` on a hub without a disk bac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,24 +158,49 @@ def samples(snapshot: Mapping[str, Any]) -> Iterator[Sample]:
 def _expand(metric: MetricDef, consumer: str | None, doc: Mapping[str, Any]) -> Iterator[Sample]:
     if metric.key not in doc:
         return
-    value = doc[metric.key]
-    if metric.kind in (GAUGE, COUNTER, FLAG):
-        if value is not None:
-            yield Sample(metric, consumer, None, None, float(value))
-    elif metric.kind == BY_CAUSE:
-        for cause in sorted(value):
-            yield Sample(metric, consumer, ("cause", cause), safe_name(cause), float(value[cause]))
-    elif metric.kind == TIMING:
-        for field, quantile in QUANTILES:
-            if value.get(field) is not None:
-                yield Sample(metric, consumer, ("quantile", quantile), field, value[field])
-    elif metric.kind == WORKERS:
-        for state in WORKER_STATES:
-            count = sum(1 for worker in value if worker.get("state") == state)
-            yield Sample(metric, consumer, ("state", state), state, float(count))
-    elif metric.kind == ENUM:
-        for state in STATES:
-            yield Sample(metric, consumer, ("state", state), state, float(value == state))
+    expand = _EXPANDERS.get(metric.kind)
+    if expand is not None:
+        yield from expand(metric, consumer, doc[metric.key])
+
+
+def _scalar(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
+    """GAUGE, COUNTER, FLAG: the value itself, unless it is unknown (None)."""
+    if value is not None:
+        yield Sample(metric, consumer, None, None, float(value))
+
+
+def _by_cause(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
+    for cause in sorted(value):
+        yield Sample(metric, consumer, ("cause", cause), safe_name(cause), float(value[cause]))
+
+
+def _timing(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
+    for field, quantile in QUANTILES:
+        if value.get(field) is not None:
+            yield Sample(metric, consumer, ("quantile", quantile), field, value[field])
+
+
+def _workers(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
+    for state in WORKER_STATES:
+        count = sum(1 for worker in value if worker.get("state") == state)
+        yield Sample(metric, consumer, ("state", state), state, float(count))
+
+
+def _enum(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
+    for state in STATES:
+        yield Sample(metric, consumer, ("state", state), state, float(value == state))
+
+
+# the snapshot value of one row -> its samples, by kind
+_EXPANDERS: dict[str, Callable[[MetricDef, str | None, Any], Iterator[Sample]]] = {
+    GAUGE: _scalar,
+    COUNTER: _scalar,
+    FLAG: _scalar,
+    BY_CAUSE: _by_cause,
+    TIMING: _timing,
+    WORKERS: _workers,
+    ENUM: _enum,
+}
 
 
 def safe_name(part: str) -> str:

@@ -23,7 +23,7 @@ from hub.observe.stats import Stats
 from hub.workers.life import ConsumerLife, ConsumerState
 
 
-def worker_states(life: ConsumerLife, now: float) -> list[dict]:
+def worker_states(life: ConsumerLife, now: float) -> list[dict[str, Any]]:
     """Per thread: idle, busy (since, msg_id, topic) or stuck (`ConsumerLife.stuck`)."""
     states = []
     for index, busy in enumerate(life.workers.busy):
@@ -139,7 +139,7 @@ Reasons = Callable[[], list[str]]  # more reasons for /ready
 class Snapshotter:
     """Builds the snapshot and the /ready reasons; the parts it reads are given, not found."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts (what it reads)
         self,
         *,
         stats: Stats,

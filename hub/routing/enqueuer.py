@@ -66,7 +66,7 @@ class Unwritten:
 class Enqueuer:
     """Decode, route, log, offer; pause and resume input on the disk budget."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts, wired by the service
         self,
         *,
         router: Router,

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.errors import HubError
 
@@ -40,6 +40,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE INDEX IF NOT EXISTS by_consumer ON dead_letters (consumer, id);
 """
 COLUMNS = ("id", "consumer", "topic", "msg_id", "error", "attempts", "failed_at", "replay")
+
+
+class DeadLetter(NamedTuple):
+    """One row to store, its fields in the table's column order (``failed_at`` is added)."""
+
+    consumer: str
+    topic: str
+    msg_id: str | None
+    envelope: bytes  # exactly as received
+    error: str
+    traceback: str
+    attempts: int
 
 
 class DeadLetterError(HubError):
@@ -70,18 +82,17 @@ class DeadLetterStore:
             self._db.close()
             self._db = None
 
-    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         assert self._db is not None, "open() first"
         with self.lock:
             return self._db.execute(sql, args).fetchall()
 
-    def add(self, consumer: str, topic: str, msg_id: str | None, envelope: bytes,
-            error: str, traceback: str, attempts: int) -> None:  # fmt: skip
+    def add(self, letter: DeadLetter) -> None:
         """Store one dead letter (worker thread)."""
         self._run(
             "INSERT INTO dead_letters (consumer, topic, msg_id, envelope, error, traceback, "
             "attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (consumer, topic, msg_id, envelope, error, traceback, attempts, time.time()),
+            (*letter, time.time()),
         )
 
     def counts(self) -> dict[str, int]:
@@ -128,7 +139,7 @@ class DeadLetterStore:
         self._run("DELETE FROM dead_letters WHERE id = ?", (row_id,))
 
 
-def _where(consumer: str | None, row_id: int | None) -> tuple[str, tuple]:
+def _where(consumer: str | None, row_id: int | None) -> tuple[str, tuple[Any, ...]]:
     if row_id is not None:
         return "WHERE id = ?", (row_id,)
     if consumer is not None:

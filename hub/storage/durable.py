@@ -64,7 +64,7 @@ class Durable:
         self._call = call_from_thread  # the committer thread reports back through it
         self._closed = False
         self._submitted = 0  # commits numbered as submitted
-        self._persisted: list[tuple[int, defer.Deferred]] = []  # waiting for that commit
+        self._persisted: list[tuple[int, defer.Deferred[None]]] = []  # waiting for that commit
 
     @property
     def max_disk_bytes(self) -> int:
@@ -168,10 +168,10 @@ class Durable:
             self._submitted += 1
             self.committer.submit(self.points(), self._submitted)
 
-    def persist(self) -> defer.Deferred:
+    def persist(self) -> defer.Deferred[None]:
         """Have every spool's point saved now; fires once a commit taken after this call is on
         disk. A commit the disk refuses is retried every commit interval until one succeeds."""
-        done: defer.Deferred = defer.Deferred()
+        done: defer.Deferred[None] = defer.Deferred()
         self.commit()
         self._persisted.append((self._submitted, done))
         return done

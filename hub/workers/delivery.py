@@ -29,7 +29,7 @@ import orjson
 from hub.config import RetryConfig
 from hub.errors import Drop, Halt, Retry
 from hub.message import Message
-from hub.storage.deadletters import DeadLetterStore
+from hub.storage.deadletters import DeadLetter, DeadLetterStore
 from hub.workers.retry import RetryState, delay_after
 from hub.workers.workqueue import Item
 
@@ -188,8 +188,10 @@ class Delivery:
                   error)  # fmt: skip
         try:
             envelope = orjson.dumps(message.envelope)
-            self.dead_letters.add(self.name, message.topic, message.msg_id, envelope, error,
-                                  trace, attempts)  # fmt: skip
+            letter = DeadLetter(
+                self.name, message.topic, message.msg_id, envelope, error, trace, attempts
+            )
+            self.dead_letters.add(letter)
         except (sqlite3.Error, TypeError) as exc:
             log.error("consumer %s: cannot store dead letter %s (msg_id %s): %s", self.name,
                       message.topic, message.log_id, exc)  # fmt: skip

@@ -82,8 +82,8 @@ class ConsumerLife:
         self.flush_restarts = flush_restarts  # run pending thread restarts (they see the abort)
         self.state = ConsumerState.STARTING
         self.error: str | None = None
-        self.started: defer.Deferred = defer.Deferred()
-        self.stopped: defer.Deferred = defer.Deferred()
+        self.started: defer.Deferred[str] = defer.Deferred()  # fires with the name
+        self.stopped: defer.Deferred[str] = defer.Deferred()
 
     @property
     def name(self) -> str:
@@ -121,7 +121,7 @@ class ConsumerLife:
             for r in self.workers.delivery.retrying if r is not None
         ]  # fmt: skip
 
-    def start(self) -> defer.Deferred:
+    def start(self) -> defer.Deferred[str]:
         """Start the threads; fires once ``setup()`` returned, fails with PluginLoadError."""
         self.workers.start()
         return self.started
@@ -167,9 +167,9 @@ class ConsumerLife:
         return Drained.ABANDONED
 
 
-def within(clock: Any, deferred: defer.Deferred, timeout: float) -> defer.Deferred:
+def within(clock: Any, deferred: defer.Deferred[Any], timeout: float) -> defer.Deferred[bool]:
     """A Deferred firing True when ``deferred`` fires within ``timeout`` s, else False."""
-    result: defer.Deferred = defer.Deferred()
+    result: defer.Deferred[bool] = defer.Deferred()
 
     def timed_out() -> None:
         if not result.called:

@@ -15,7 +15,7 @@ becomes a dead letter. The worst case a poison message holds up the messages beh
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hub.config import RetryConfig
@@ -34,7 +34,7 @@ class RetryState:
 
 def backoff(config: RetryConfig, attempt: int, rand: Callable[[], float] = random.random) -> float:
     """Seconds to wait after failed attempt ``attempt`` (1-based)."""
-    base = min(config.max_delay_s, config.initial_delay_s * 2 ** (attempt - 1))
+    base: float = min(config.max_delay_s, config.initial_delay_s * 2 ** (attempt - 1))
     spread = base * config.jitter
     return max(0.0, base - spread + 2 * spread * rand())
 
@@ -48,7 +48,7 @@ def delay_after(config: RetryConfig, attempt: int, requested: float | None) -> f
 
 def worst_case_s(config: RetryConfig) -> float:
     """The longest a message can wait between its first and last attempt (with max jitter)."""
-    waits = (
+    waits: Iterator[float] = (
         min(config.max_delay_s, config.initial_delay_s * 2 ** (n - 1))
         for n in range(1, config.max_attempts)
     )

@@ -43,7 +43,7 @@ class Supervisor:
         history.append(now)
         while history and history[0] < now - WINDOW_S:
             history.popleft()
-        delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (len(history) - 1))
+        delay: float = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (len(history) - 1))
         if len(history) >= LOOP_AFTER and not self.crash_loop.get(name):
             self.crash_loop[name] = True
             log.error("consumer %s: crash loop: %d worker deaths in %.0f s (last: %r); "

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 Batch = list[list[bytes]]
 
 
-def apply_options(sock: zmq.Socket, config: HubConfig) -> None:
+def apply_options(sock: zmq.SyncSocket, config: HubConfig) -> None:
     """Socket options shared by the SUB (and PUB) sockets."""
     z = config.zmq
     sock.setsockopt(zmq.LINGER, 0)
@@ -42,7 +42,7 @@ def apply_options(sock: zmq.Socket, config: HubConfig) -> None:
     sock.setsockopt(zmq.TCP_KEEPALIVE_CNT, z.tcp_keepalive_count)
 
 
-def attach(sock: zmq.Socket, endpoints: Iterable[str], role: str = "input") -> None:
+def attach(sock: zmq.SyncSocket, endpoints: Iterable[str], role: str = "input") -> None:
     """Connect to each endpoint, or bind where it starts with ``bind:``; log as ``role``."""
     for endpoint in endpoints:
         bind = endpoint.startswith("bind:")
@@ -55,7 +55,7 @@ def attach(sock: zmq.Socket, endpoints: Iterable[str], role: str = "input") -> N
         log.info("%s: %s %s", role, "bound" if bind else "connecting to", address)
 
 
-def receive(sock: zmq.Socket, limit: int) -> Batch:
+def receive(sock: zmq.SyncSocket, limit: int) -> Batch:
     """Up to ``limit`` multipart messages, without blocking.
 
     Each part is read as a `zmq.Frame` (``copy=False``), whose ``more`` says whether another
@@ -86,7 +86,7 @@ class ZmqInput:
     def __init__(
         self,
         reactor: Any,
-        context: zmq.Context,
+        context: zmq.SyncContext,
         config: HubConfig,
         on_batch: Callable[[Batch], None],
         on_failure: Callable[[Exception], None],
@@ -97,7 +97,7 @@ class ZmqInput:
         self.on_batch = on_batch
         self.on_failure = on_failure
         self.failure: Exception | None = None
-        self.socket: zmq.Socket | None = None
+        self.socket: zmq.SyncSocket | None = None
         self.monitor: ConnectionMonitor | None = None
         self.paused = False
         self.subscribed: set[str] = set()
@@ -166,7 +166,7 @@ class ZmqInput:
                 self._fail(error, len(batch))
                 return
         if len(batch) >= limit and self.socket is not None and not self.paused:
-            self.reactor.callLater(0, self.doRead)  # type: ignore[attr-defined]
+            self.reactor.callLater(0, self.doRead)
 
     def _fail(self, error: Exception, count: int) -> None:
         """A defect downstream of the socket: every later batch would likely fail the same way,
@@ -189,12 +189,12 @@ class ZmqInput:
 class ConnectionMonitor:
     """Counts live upstream connections from the SUB socket's monitor events."""
 
-    def __init__(self, reactor: Any, sock: zmq.Socket, endpoints: Iterable[str]) -> None:
+    def __init__(self, reactor: Any, sock: zmq.SyncSocket, endpoints: Iterable[str]) -> None:
         self.reactor = reactor
         self.sock = sock
         self.bound = any(e.startswith("bind:") for e in endpoints)
         self.peers = 0
-        self.pipe: zmq.Socket | None = None
+        self.pipe: zmq.SyncSocket | None = None
 
     @property
     def connected(self) -> bool:

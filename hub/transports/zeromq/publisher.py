@@ -32,12 +32,12 @@ DROP_LOG_EVERY_S = 10.0
 class Publisher:
     """The hub's own PUB socket; a no-op-with-error when no ``publish_endpoint`` is set."""
 
-    def __init__(self, reactor: Any, context: zmq.Context, config: HubConfig) -> None:
+    def __init__(self, reactor: Any, context: zmq.SyncContext, config: HubConfig) -> None:
         self.reactor = reactor
         self.context = context
         self.config = config
         self.encoder = Encoder()
-        self.socket: zmq.Socket | None = None
+        self.socket: zmq.SyncSocket | None = None
         self._lock = threading.Lock()  # guards the counts below
         self._sent = 0
         self._dropped = 0

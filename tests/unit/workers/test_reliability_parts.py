@@ -11,7 +11,7 @@ from twisted.internet.task import Clock
 from hub.config import RetryConfig
 from hub.message import Message
 from hub.observe.stats import Stats
-from hub.storage.deadletters import DeadLetterStore
+from hub.storage.deadletters import DeadLetter, DeadLetterStore
 from hub.transports.zeromq.gaps import GapTracker
 from hub.workers.retry import backoff, delay_after, worst_case_s
 from hub.workers.supervisor import Supervisor
@@ -95,8 +95,8 @@ def test_dead_letter_store_round_trip_replay_marks_and_purge(tmp_path: Path) -> 
     """Rows are stored with error and traceback; replay marks; purge deletes by consumer."""
     store = DeadLetterStore(tmp_path / "dl.sqlite")
     store.open()
-    store.add("a", "t.1", "m1", b'{"msg": 1}', "ValueError()", "Traceback...", 3)
-    store.add("b", "t.2", None, b'{"msg": 2}', "Retry", "", 5)
+    store.add(DeadLetter("a", "t.1", "m1", b'{"msg": 1}', "ValueError()", "Traceback...", 3))
+    store.add(DeadLetter("b", "t.2", None, b'{"msg": 2}', "Retry", "", 5))
     assert store.counts() == {"a": 1, "b": 1}
     first = store.rows("a")[0]
     assert first["msg_id"] == "m1" and store.get(first["id"])["traceback"] == "Traceback..."

@@ -9,6 +9,7 @@ from hub.config import ConsumerConfig, RetryConfig
 from hub.observe.stats import Stats
 from hub.plugins.loader import LoadedConsumer
 from hub.routing.topics import TopicMatcher
+from hub.storage.deadletters import DeadLetter
 from hub.storage.spool import Spool
 from hub.workers.delivery import Delivery, Fate
 from hub.workers.worker import ConsumerWorkers, LifeEvent, Outcome
@@ -53,10 +54,10 @@ class FakeDeadLetters:
     """Records dead letters in a list."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple] = []
+        self.rows: list[DeadLetter] = []
 
-    def add(self, *row: Any) -> None:
-        self.rows.append(row)
+    def add(self, letter: DeadLetter) -> None:
+        self.rows.append(letter)
 
 
 DEAD = FakeDeadLetters()
