@@ -33,7 +33,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy hub consumers
+	$(BIN)/mypy hub consumers bench
 
 bench: $(STAMP)  ## the full benchmark suite (see docs/benchmarks.md)
 	$(BIN)/python -m bench $(ARGS)
