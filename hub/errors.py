@@ -42,6 +42,10 @@ class StoreError(HubError):
     """The durable log cannot be used (unreadable, not writable, corrupt beyond repair)."""
 
 
+class DeadLetterError(HubError):
+    """The dead letters cannot be opened or written."""
+
+
 class DecodeError(HubError):
     """A message on the wire is malformed; ``cause`` is the short name it is counted under."""
 

@@ -72,14 +72,14 @@ class Daemon:
     """Drives `hub.lifecycle.notify` from the service's start, reload and stop."""
 
     def __init__(
-        self, service: Served, reactor: Any, reloader: Reloader, notifier: Notifier
+        self, service: Served, reactor: Any, *, reloader: Reloader, notifier: Notifier
     ) -> None:
         self.service = service
         self.reactor = reactor
         self.reloader = reloader
         self.notifier = notifier
         self.pinger = WatchdogPinger(notifier, watchdog_interval(), reactor)
-        self.status_loop = Every(STATUS_EVERY_S, self._send_status, reactor, now=False)
+        self.status_loop = Every(STATUS_EVERY_S, self._send_status, clock=reactor, now=False)
         self.ready = False
 
     def start(self) -> None:

@@ -174,7 +174,7 @@ class WatchdogPinger:
         period = self.period
         if period is None or not self._notifier.enabled or self._loop is not None:
             return
-        self._loop = Every(period, self._notifier.watchdog, self._clock)
+        self._loop = Every(period, self._notifier.watchdog, clock=self._clock)
         self._loop.startService()
         log.info("systemd watchdog on: pinging every %.3fs", period)
 

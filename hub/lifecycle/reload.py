@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from twisted.internet import defer, task
+from twisted.python.failure import Failure
 
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
@@ -117,28 +118,43 @@ class Reloader:
         self.service = service
         self.config_path = config_path
         self.load = load
-        self.running: defer.Deferred[ReloadResult] | None = None
+        self.running = False  # a reload loop is under way
         self.again = False
+        self._waiting: list[defer.Deferred[ReloadResult]] = []
         self._routes: dict[str, tuple[LoadedConsumer, WorkQueue]] = {}
 
     def reload(self) -> defer.Deferred[ReloadResult]:
-        """Start a reload, or queue one more if one is running; fires with a `ReloadResult`."""
-        if self.running is not None:
+        """Start a reload, or queue one more if one is running; fires with a `ReloadResult`.
+
+        Each caller gets its own Deferred, fired with the result of the last reload the loop
+        ran: a SIGHUP during a reload never hands another caller's callbacks its result."""
+        mine: defer.Deferred[ReloadResult] = defer.Deferred()
+        self._waiting.append(mine)
+        if self.running:
             self.again = True
-            return self.running
-        self.running = defer.ensureDeferred(self._reload_loop())
-        return self.running
+        else:
+            self.running = True
+            defer.ensureDeferred(self._reload_loop()).addBoth(self._settled)
+        return mine
+
+    def _settled(self, result: ReloadResult | Failure) -> None:
+        """The reload loop ended (at once, for a rejected config): every caller gets its
+        result."""
+        self.running = False
+        self.again = False
+        waiting, self._waiting = self._waiting, []
+        for caller in waiting:
+            if isinstance(result, Failure):
+                caller.errback(result)
+            else:
+                caller.callback(result)
 
     async def _reload_loop(self) -> ReloadResult:
-        try:
-            result = await self._reload_once()
-            while self.again and not self.service.stopping:
-                self.again = False
-                result = await self._reload_once()
-            return result
-        finally:
-            self.running = None
+        result = await self._reload_once()
+        while self.again and not self.service.stopping:
             self.again = False
+            result = await self._reload_once()
+        return result
 
     async def _log_writable(self) -> bool:
         """Wait while the durable log refuses writes: the batch waiting to be written was routed

@@ -36,7 +36,9 @@ class Runner:
     def __init__(self, service: HubService, reactor: Any, config_path: Path) -> None:
         self.service = service
         self.reactor = reactor
-        self.daemon = Daemon(service, reactor, Reloader(service, config_path), Notifier())
+        self.daemon = Daemon(
+            service, reactor, reloader=Reloader(service, config_path), notifier=Notifier()
+        )
         self.exit_code = 0
         self._first_signal: float | None = None
 

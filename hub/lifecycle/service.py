@@ -66,7 +66,10 @@ class HubService:
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
         self.publisher = Publisher(reactor, self.context, config)
         self.failed: defer.Deferred[None] = defer.Deferred()  # errback: a defect stopped input
-        self.input = ZmqInput(reactor, self.context, config, self._on_batch, self.failed.errback)
+        self.input = ZmqInput(
+            reactor, self.context, config=config, on_batch=self._on_batch,
+            on_failure=self.failed.errback
+        )  # fmt: skip
         self.router = Router()
         self.enqueuer = self._enqueuer()
         self.consumers = self._consumers()
@@ -78,11 +81,15 @@ class HubService:
             routed=lambda name: name in self.router.routes,
             replayed=self.stats.on_dead_letter_replayed,
         )
-        self.status = StatusServer(reactor, config.status, self.snapshot, self.readiness)
+        self.status = StatusServer(
+            reactor, config.status, snapshot=self.snapshot, readiness=self.readiness
+        )
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
-        self.statsd = StatsdSink(reactor, config.statsd, self.snapshot)
-        self.committing = Every(config.backlog.commit_interval_s, self.durable.commit, reactor)
-        self.ticking = Every(TICK_S, self._tick, reactor)
+        self.statsd = StatsdSink(reactor, config.statsd, snapshot=self.snapshot)
+        self.committing = Every(
+            config.backlog.commit_interval_s, self.durable.commit, clock=reactor
+        )
+        self.ticking = Every(TICK_S, self._tick, clock=reactor)
         self.status_port: int | None = None
         self.ready = False
         self._stopping: defer.Deferred[None] | None = None

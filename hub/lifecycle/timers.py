@@ -20,7 +20,9 @@ from twisted.internet.task import LoopingCall
 class Every(TimerService):
     """Call ``call`` every ``step`` seconds on ``clock`` while the service runs."""
 
-    def __init__(self, step: float, call: Callable[[], Any], clock: Any, now: bool = True) -> None:
+    def __init__(
+        self, step: float, call: Callable[[], Any], *, clock: Any, now: bool = True
+    ) -> None:
         # Twisted's __init__ is unannotated, and mypy's untyped_calls_exclude (pyproject.toml)
         # does not apply to calls through super()
         super().__init__(step, call)  # type: ignore[no-untyped-call]

@@ -54,6 +54,7 @@ class StatsdSink:
         self,
         reactor: Any,
         config: StatsdConfig,
+        *,
         snapshot: Snapshot,
         client_factory: ClientFactory = StatsClient,
     ) -> None:
@@ -62,7 +63,7 @@ class StatsdSink:
         self.snapshot = snapshot
         self.client_factory = client_factory
         self.client: Any = None
-        self.loop = Every(config.interval_s, self.flush, reactor, now=False)
+        self.loop = Every(config.interval_s, self.flush, clock=reactor, now=False)
         self.sent: dict[str, float] = {}  # counter name -> total already sent as deltas
         self.flushes = 0
         self.lines_sent = 0

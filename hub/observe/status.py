@@ -40,7 +40,7 @@ class StatusServer:
     """Serves the hub's live figures on ``host:port``."""
 
     def __init__(
-        self, reactor: Any, config: StatusConfig, snapshot: Snapshot, readiness: Readiness
+        self, reactor: Any, config: StatusConfig, *, snapshot: Snapshot, readiness: Readiness
     ) -> None:
         self.reactor = reactor
         self.config = config

@@ -18,9 +18,10 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from hub.errors import HubError
+from hub.errors import DeadLetterError
+from hub.workers.delivery import DeadLetter
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +41,6 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE INDEX IF NOT EXISTS by_consumer ON dead_letters (consumer, id);
 """
 COLUMNS = ("id", "consumer", "topic", "msg_id", "error", "attempts", "failed_at", "replay")
-
-
-class DeadLetter(NamedTuple):
-    """One row to store, its fields in the table's column order (``failed_at`` is added)."""
-
-    consumer: str
-    topic: str
-    msg_id: str | None
-    envelope: bytes  # exactly as received
-    error: str
-    traceback: str
-    attempts: int
-
-
-class DeadLetterError(HubError):
-    """The dead-letter database cannot be opened or written."""
 
 
 class DeadLetterStore:
@@ -88,12 +73,15 @@ class DeadLetterStore:
             return self._db.execute(sql, args).fetchall()
 
     def add(self, letter: DeadLetter) -> None:
-        """Store one dead letter (worker thread)."""
-        self._run(
-            "INSERT INTO dead_letters (consumer, topic, msg_id, envelope, error, traceback, "
-            "attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (*letter, time.time()),
-        )
+        """Store one dead letter (worker thread); raises `DeadLetterError`."""
+        try:
+            self._run(
+                "INSERT INTO dead_letters (consumer, topic, msg_id, envelope, error, traceback, "
+                "attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*letter, time.time()),
+            )
+        except sqlite3.Error as exc:
+            raise DeadLetterError(f"cannot write to {self.path}: {exc}") from exc
 
     def counts(self) -> dict[str, int]:
         """Dead letters per consumer."""

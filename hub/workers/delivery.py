@@ -15,21 +15,19 @@ exception) means "try again"; it never leaves this module.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import orjson
 
 from hub.config import RetryConfig
-from hub.errors import Drop, Halt, Retry
+from hub.errors import DeadLetterError, Drop, Halt, Retry
 from hub.message import Message
-from hub.storage.deadletters import DeadLetter, DeadLetterStore
 from hub.workers.retry import RetryState, delay_after
 from hub.workers.workqueue import Item
 
@@ -64,6 +62,26 @@ class Outcome(NamedTuple):
     attempts: int = 1
 
 
+class DeadLetter(NamedTuple):
+    """A message that ran out of attempts, as the dead letters keep it."""
+
+    consumer: str
+    topic: str
+    msg_id: str | None
+    envelope: bytes  # the envelope as JSON
+    error: str
+    traceback: str
+    attempts: int
+
+
+class DeadLetters(Protocol):
+    """Where dead letters go: `hub.storage.deadletters.DeadLetterStore` for the ZeroMQ
+    transport (a broker transport keeps them on the broker)."""
+
+    def add(self, letter: DeadLetter) -> None:
+        """Keep ``letter`` (worker thread); raises `hub.errors.DeadLetterError`."""
+
+
 class _Attempt(NamedTuple):
     """One ``consume()`` call: its final `Fate`, or None when the message may be tried again
     (``hub.Retry``, with its own ``delay``, or an ordinary exception)."""
@@ -83,7 +101,7 @@ class Delivery:
         consume: Callable[[Message], None],
         *,
         config: RetryConfig,
-        dead_letters: DeadLetterStore,
+        dead_letters: DeadLetters,
     ) -> None:
         self.name = name
         self.consume = consume
@@ -192,6 +210,6 @@ class Delivery:
                 self.name, message.topic, message.msg_id, envelope, error, trace, attempts
             )
             self.dead_letters.add(letter)
-        except (sqlite3.Error, TypeError) as exc:
+        except (DeadLetterError, TypeError) as exc:
             log.error("consumer %s: cannot store dead letter %s (msg_id %s): %s", self.name,
                       message.topic, message.log_id, exc)  # fmt: skip

@@ -20,13 +20,13 @@ import threading
 from collections.abc import Callable
 from enum import Enum
 from time import monotonic
+from typing import Protocol
 
 from hub.plugins.loader import LoadedConsumer
-from hub.storage.spool import Spool
 from hub.workers.delivery import Delivery, Fate, Outcome
 from hub.workers.progress import Busy, Held
 from hub.workers.report import Report
-from hub.workers.workqueue import Item
+from hub.workers.workqueue import Item, WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,29 @@ class Replay(Exception):
     """Internal: send a message that killed a worker thread before down the slow path."""
 
 
+class Source(Protocol):
+    """Where a consumer's threads take messages from: the seam a transport provides
+    (`hub.transports.base`); the ZeroMQ transport's is a `hub.storage.spool.Spool`. Finishing a
+    message goes through ``queue.finish`` (the ZeroMQ spool's cursor follows it)."""
+
+    @property
+    def queue(self) -> WorkQueue:
+        """The in-memory window."""
+
+    def take(self, limit: int) -> list[Item]:
+        """Up to ``limit`` messages, blocking until there is one; [] once stopped (worker)."""
+
+    def on_disk(self, log_end: int) -> int:
+        """How many of this consumer's messages wait outside memory (reactor)."""
+
+
 class ConsumerWorkers:
-    """The thread(s) serving one consumer's spool."""
+    """The thread(s) serving one consumer's source."""
 
     def __init__(
         self,
         consumer: LoadedConsumer,
-        spool: Spool,
+        spool: Source,
         *,
         delivery: Delivery,
         report: Callable[[str, Report], None],

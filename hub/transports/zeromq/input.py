@@ -87,6 +87,7 @@ class ZmqInput:
         self,
         reactor: Any,
         context: zmq.SyncContext,
+        *,
         config: HubConfig,
         on_batch: Callable[[Batch], None],
         on_failure: Callable[[Exception], None],

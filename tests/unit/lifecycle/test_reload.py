@@ -180,3 +180,23 @@ def test_a_changed_consumer_gets_its_window_from_the_service_with_its_byte_bound
     done = defer.ensureDeferred(Reloader(svc, "x")._apply(diff, fresh))  # type: ignore[arg-type]
     stopped.callback("c")
     assert done.result == [] and [q.bytes_bound for q in started] == [123_456]
+
+
+def test_each_caller_gets_its_own_result_and_a_rejected_reload_does_not_block_the_next() -> None:
+    """A second SIGHUP during a reload gets the result too (not None), and after a reload
+    rejected at once a later one runs again instead of waiting on the finished one."""
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc = SimpleNamespace(config=config, stopping=False, log_writable=lambda: True)
+    calls: list[Any] = []
+
+    def broken(path: Any) -> HubConfig:
+        calls.append(path)
+        raise ConfigError("hub.yaml: consumers.x.threads: expected a whole number")
+
+    reloader = Reloader(svc, "hub.yaml", load=broken)  # type: ignore[arg-type]
+    first: list[Any] = []
+    reloader.reload().addCallback(lambda r: first.append(r.summary))
+    second: list[Any] = []
+    reloader.reload().addCallback(lambda r: second.append(r.summary))
+    assert first and second and first[0] == second[0]
+    assert len(calls) == 2 and not reloader.running

@@ -65,7 +65,12 @@ def _sink(interval: float = 10.0) -> tuple[StatsdSink, Clock, Source, list[FakeC
         return clients[-1]
 
     config = StatsdConfig(enabled=True, port=9999, prefix="hub", interval_s=interval)
-    return StatsdSink(clock, config, source, factory), clock, source, clients
+    return (
+        StatsdSink(clock, config, snapshot=source, client_factory=factory),
+        clock,
+        source,
+        clients,
+    )
 
 
 def _as_dict(lines: list[tuple[str, str, float]]) -> dict[str, tuple[str, float]]:
@@ -153,7 +158,7 @@ def test_real_datagrams_respect_the_size_limit() -> None:
     try:
         port = receiver.getsockname()[1]
         config = StatsdConfig(enabled=True, port=port, prefix="hub", max_udp_size=512)
-        sink = StatsdSink(Clock(), config, snapshot, StatsClient)
+        sink = StatsdSink(Clock(), config, snapshot=snapshot, client_factory=StatsClient)
         sink.start()
         sink.flush()
         expected = sink.lines_sent

@@ -11,8 +11,9 @@ from twisted.internet.task import Clock
 from hub.config import RetryConfig
 from hub.message import Message
 from hub.observe.stats import Stats
-from hub.storage.deadletters import DeadLetter, DeadLetterStore
+from hub.storage.deadletters import DeadLetterStore
 from hub.transports.zeromq.gaps import GapTracker
+from hub.workers.delivery import DeadLetter
 from hub.workers.retry import backoff, delay_after, worst_case_s
 from hub.workers.supervisor import Supervisor
 

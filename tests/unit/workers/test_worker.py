@@ -9,9 +9,8 @@ from hub.config import ConsumerConfig, RetryConfig
 from hub.observe.stats import Stats
 from hub.plugins.loader import LoadedConsumer
 from hub.routing.topics import TopicMatcher
-from hub.storage.deadletters import DeadLetter
 from hub.storage.spool import Spool
-from hub.workers.delivery import Delivery, Fate
+from hub.workers.delivery import DeadLetter, Delivery, Fate
 from hub.workers.worker import ConsumerWorkers, LifeEvent, Outcome
 from hub.workers.workqueue import Item, WorkQueue
 

@@ -44,7 +44,10 @@ def pair() -> Any:
 def reading(sock: zmq.Socket, on_batch: Any, failures: list[Exception]) -> tuple[ZmqInput, Reactor]:
     reactor = Reactor()
     config = config_from_dict({"endpoints": ["tcp://a:1"], "zmq": {"batch_size": 3}})
-    source = ZmqInput(reactor, zmq.Context.instance(), config, on_batch, failures.append)
+    source = ZmqInput(
+        reactor, zmq.Context.instance(), config=config, on_batch=on_batch,
+        on_failure=failures.append,
+    )  # fmt: skip
     source.socket = sock  # start() would connect a SUB socket; the reading is the same
     reactor.addReader(source)
     return source, reactor
