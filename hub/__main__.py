@@ -1,4 +1,4 @@
-"""``python -m hub`` is ``consumer-hub``."""
+"""``python -m hub`` is ``consumer-hub`` (main thread; `hub.cli.main` parses and dispatches)."""
 
 import sys
 

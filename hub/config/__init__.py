@@ -3,6 +3,7 @@ reload) and passed in; nothing reads it from a global.
 
 `hub.config.schema` holds the dataclasses, `hub.config.load` reads files and drop-ins,
 `hub.config.validate` turns plain data into dataclasses with errors that name file and key.
+All of it runs on the main thread (start-up) or the reactor (reload).
 """
 
 from hub.config.load import DEFAULT_PATH, config_from_dict, default_state_dir, load_config

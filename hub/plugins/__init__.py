@@ -1,1 +1,4 @@
-"""Plugins: finding, validating and instantiating consumer classes."""
+"""Plugins: finding, validating and instantiating consumer classes.
+
+No code runs here: each module's docstring names the thread its code runs on.
+"""

@@ -1,6 +1,7 @@
 """The ZeroMQ transport: fedmsg's wire format on SUB (`input`) and PUB (`publisher`) sockets,
 decoded by `codec`; upstream gaps from fedmsg's ``i`` counters (`gaps`). Its backlog lives in the
-hub's own shared log (`hub.storage`): see `hub.transports.base`."""
+hub's own shared log (`hub.storage`): see `hub.transports.base`. Each module names its
+thread (the reactor, mostly)."""
 
 from __future__ import annotations
 
