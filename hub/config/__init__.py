@@ -2,6 +2,7 @@
 reload) and passed in; nothing reads it from a global.
 
 `hub.config.schema` holds the dataclasses, `hub.config.load` reads files and drop-ins,
+`hub.config.transports` decides which transport each consumer and ``hub.publish()`` use,
 `hub.config.validate` turns plain data into dataclasses with errors that name file and key.
 All of it runs on the main thread (start-up) or the reactor (reload).
 """
@@ -9,24 +10,28 @@ All of it runs on the main thread (start-up) or the reactor (reload).
 from hub.config.load import DEFAULT_PATH, config_from_dict, default_state_dir, load_config
 from hub.config.schema import (
     DEFAULT_STATE_DIR,
+    AmqpConfig,
     BacklogConfig,
     ConsumerConfig,
     HubConfig,
     RetryConfig,
     StatsdConfig,
     StatusConfig,
+    TlsConfig,
     ZmqConfig,
 )
 
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_STATE_DIR",
+    "AmqpConfig",
     "BacklogConfig",
     "ConsumerConfig",
     "HubConfig",
     "RetryConfig",
     "StatsdConfig",
     "StatusConfig",
+    "TlsConfig",
     "ZmqConfig",
     "config_from_dict",
     "default_state_dir",

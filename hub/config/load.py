@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from hub.config.schema import DEFAULT_STATE_DIR, HubConfig
+from hub.config.transports import resolve
 from hub.config.validate import Builder
 from hub.errors import ConfigError
 
@@ -47,13 +48,15 @@ def load_config(
     data["__source__"] = ", ".join(files)
     origins[("__source__",)] = str(path)
     data.setdefault("state_dir", default_state_dir(os.environ if environ is None else environ))
-    return Builder(origins, str(path)).build(HubConfig, data)
+    builder = Builder(origins, str(path))
+    return resolve(builder.build(HubConfig, data), builder.error)
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> HubConfig:
     """Build a config from an in-memory mapping (tests, embedded defaults)."""
     data = dict(data, __source__=source)
-    return Builder({}, source).build(HubConfig, data)
+    builder = Builder({}, source)
+    return resolve(builder.build(HubConfig, data), builder.error)
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:

@@ -13,6 +13,7 @@ from typing import Any
 from hub.config.validate import at_least, one_of, positive
 
 DEFAULT_STATE_DIR = "/var/lib/consumer-hub"
+TRANSPORTS = ("zmq", "amqp")
 _ENDPOINT = re.compile(r"^(bind:)?(tcp://[^\s:]+:(\d+|\*)|ipc://\S+|inproc://\S+)$")
 
 
@@ -24,15 +25,28 @@ def _endpoint(value: str) -> None:
 
 
 def _endpoints(values: tuple[str, ...]) -> None:
-    if not values:
-        raise ValueError("at least one endpoint")
     for value in values:
         _endpoint(value)
+
+
+def _amqp_url(value: str) -> None:
+    if not value.startswith(("amqp://", "amqps://")):
+        raise ValueError("an AMQP URL such as amqp://user:pass@host:5672/%2F or amqps://...")
 
 
 def _optional_endpoint(value: str | None) -> None:
     if value is not None:
         _endpoint(value)
+
+
+def _optional_positive(value: int | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError("a whole number greater than 0, or null")
+
+
+def _transport(value: str | None) -> None:
+    if value is not None and value not in TRANSPORTS:
+        raise ValueError("one of " + ", ".join(TRANSPORTS))
 
 
 def _topics(values: tuple[str, ...] | None) -> None:
@@ -102,6 +116,27 @@ class RetryConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """``amqp.tls``: the CA bundle to trust and an optional client certificate and key."""
+
+    ca_cert: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+
+
+@dataclass(frozen=True)
+class AmqpConfig:
+    """The RabbitMQ side (``amqp:``): where to connect, the exchange, each consumer's queue."""
+
+    url: str = field(metadata={"check": _amqp_url})
+    exchange: str = "amq.topic"
+    queue_prefix: str = "consumer-hub"
+    queue_type: str = field(default="classic", metadata={"check": one_of("classic", "quorum")})
+    prefetch: int | None = field(default=None, metadata={"check": _optional_positive})
+    tls: TlsConfig | None = None
+
+
+@dataclass(frozen=True)
 class ConsumerConfig:
     """One consumer: which class, how many threads, how big its queue, its own settings."""
 
@@ -111,6 +146,8 @@ class ConsumerConfig:
     queue_size: int = field(default=10_000, metadata={"check": positive("a whole number")})
     topics: tuple[str, ...] | None = field(default=None, metadata={"check": _topics})
     stuck_after_s: float = field(default=300.0, metadata={"check": positive()})
+    source: str | None = field(default=None, metadata={"check": _transport})
+    ordered: bool = False  # amqp: one hub at a time consumes its queue (single active consumer)
     config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,9 +155,11 @@ class ConsumerConfig:
 class HubConfig:
     """Everything the hub needs, validated once and never mutated."""
 
-    endpoints: tuple[str, ...] = field(metadata={"check": _endpoints})
+    endpoints: tuple[str, ...] = field(default=(), metadata={"check": _endpoints})
     consumers: dict[str, ConsumerConfig] = field(default_factory=dict)
     publish_endpoint: str | None = field(default=None, metadata={"check": _optional_endpoint})
+    amqp: AmqpConfig | None = None
+    publish_to: str | None = field(default=None, metadata={"check": _transport})
     zmq: ZmqConfig = field(default_factory=ZmqConfig)
     max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
     shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})

@@ -79,3 +79,52 @@ def test_state_dir_defaults_to_systemds_state_directory(tmp_path: Path) -> None:
     assert load_config(path, {}).state_dir == "/var/lib/consumer-hub"
     path.write_text("endpoints: [tcp://a:1]\nstate_dir: /srv/hub\n")
     assert load_config(path, env).state_dir == "/srv/hub"
+
+
+def _transports(data: dict) -> str:
+    """The ConfigError text for ``data``, or "" when it builds."""
+    try:
+        config_from_dict(data)
+    except ConfigError as exc:
+        return str(exc)
+    return ""
+
+
+AMQP = {"url": "amqp://guest:guest@127.0.0.1:5672/%2F"}
+C = {"class": "log"}
+
+
+def test_a_consumers_source_defaults_to_the_only_transport() -> None:
+    """With ZeroMQ only or AMQP only, source and publish_to need not be said; endpoints become
+    optional when every consumer reads AMQP."""
+    zmq_only = config_from_dict({"endpoints": ["tcp://a:1"], "consumers": {"c": C}})
+    assert zmq_only.consumers["c"].source == "zmq" and zmq_only.publish_to == "zmq"
+    amqp_only = config_from_dict({"amqp": AMQP, "consumers": {"c": dict(C, ordered=True)}})
+    assert amqp_only.consumers["c"].source == "amqp" and amqp_only.publish_to == "amqp"
+    assert amqp_only.amqp is not None and amqp_only.amqp.exchange == "amq.topic"
+    assert amqp_only.amqp.queue_prefix == "consumer-hub" and amqp_only.amqp.prefetch is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"consumers": {}}, "endpoints: required key is missing"),
+        ({"endpoints": ["tcp://a:1"], "amqp": AMQP, "consumers": {"c": C}, "publish_to": "zmq"},
+         "consumers.c.source: required when both endpoints and amqp are configured"),
+        ({"endpoints": ["tcp://a:1"], "consumers": {"c": dict(C, source="amqp")}},
+         "consumers.c.source: amqp is not configured (no amqp)"),
+        ({"endpoints": ["tcp://a:1"], "consumers": {"c": dict(C, ordered=True)}},
+         "consumers.c.ordered: needs source: amqp"),
+        ({"endpoints": ["tcp://a:1"], "amqp": AMQP, "consumers": {}},
+         "publish_to: required when both"),
+        ({"endpoints": ["tcp://a:1"], "consumers": {}, "publish_to": "zmq"},
+         "publish_to: zmq needs publish_endpoint"),
+        ({"amqp": {"url": "http://x"}}, "amqp.url: expected an AMQP URL"),
+        ({"amqp": dict(AMQP, queue_type="mirrored")}, "amqp.queue_type: expected one of"),
+        ({"amqp": dict(AMQP, prefetch=0)}, "amqp.prefetch: expected a whole number greater"),
+        ({"amqp": dict(AMQP, bogus=1)}, "amqp.bogus: unknown key; valid keys are: exchange"),
+    ],
+)  # fmt: skip
+def test_transport_errors_name_the_key(data: dict, message: str) -> None:
+    """Each wrong transport setting is refused with the key it is about."""
+    assert message in _transports(data)
