@@ -15,7 +15,8 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)  ## start the hub on the embedded demo (publisher + sample consumers, status on localhost)
 	$(BIN)/consumer-hub run --config etc/demo.yaml --demo
 
-test: $(STAMP)  ## the whole suite
+test: $(STAMP)  ## the whole suite (as root with apt: installs the test servers first)
+	bash .ci/system-packages
 	$(BIN)/python -m pytest -q
 
 unit: $(STAMP)

@@ -22,11 +22,12 @@ from hub.plugins.loader import LoadedConsumer
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
 from hub.storage.spool import Spool
-from hub.workers.delivery import Delivery
-from hub.workers.life import ConsumerLife
+from hub.transports.amqp.source import BrokerSource
+from hub.workers.delivery import DeadLetters, Delivery
+from hub.workers.life import ConsumerLife, Drained
 from hub.workers.report import Report
 from hub.workers.supervisor import Supervisor
-from hub.workers.worker import ConsumerWorkers, EventSink, LifeEvent
+from hub.workers.worker import ConsumerWorkers, EventSink, LifeEvent, Source
 from hub.workers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Consumers:
         on_report: Callable[[str, Report], None],
         input_open: Callable[[], bool],
         shares: Callable[[], int],
+        broker: Callable[[LoadedConsumer], BrokerSource] | None = None,
     ) -> None:
         self.reactor = reactor  # callFromThread, callLater, seconds
         self.durable = durable
@@ -53,6 +55,7 @@ class Consumers:
         self.on_report = on_report  # (name, report) on the reactor
         self.input_open = input_open  # a consumer first seen while input is open starts at the end
         self.shares = shares  # how many consumers share the memory budget (the config in force)
+        self.broker = broker  # an AMQP consumer's source (the broker keeps its backlog)
         self.supervisor = Supervisor(reactor, self._restart_thread)
         self.lives: dict[str, ConsumerLife] = {}
 
@@ -86,13 +89,20 @@ class Consumers:
         """Start one consumer (on ``queue`` if given: a reload's pre-filled one); fires with
         its name once ``setup()`` returned and its starting point is on disk."""
         name = consumer.name
-        queue = queue if queue is not None else self.new_window(consumer)
+        source: Source
+        dead_letters: DeadLetters
+        if consumer.config.source == "amqp" and self.broker is not None:
+            source = dead_letters = self.broker(consumer)  # dead letters stay on the broker
+            queue = source.queue
+        else:
+            queue = queue if queue is not None else self.new_window(consumer)
+            source, dead_letters = self.spool(consumer, queue), self.dead_letters
         delivery = Delivery(
-            name, consumer.instance.consume, config=self.retry, dead_letters=self.dead_letters
+            name, consumer.instance.consume, config=self.retry, dead_letters=dead_letters
         )
         workers = ConsumerWorkers(
             consumer,
-            self.spool(consumer, queue),
+            source,
             delivery=delivery,
             report=self._report,
             events=self._events_of(queue),
@@ -117,6 +127,18 @@ class Consumers:
         self.supervisor.restart_now(name)
         self.lives.pop(name, None)
         return self.durable.forget(name, replaced=replaced)
+
+    async def drain_all(self, deadline_s: float) -> None:
+        """Shutdown: drain every consumer to ``deadline_s`` at once; what is left stays in the
+        log (or, for AMQP, goes back to the broker)."""
+        await defer.DeferredList([defer.ensureDeferred(self._drain(c, deadline_s)) for c in self])
+
+    async def _drain(self, life: ConsumerLife, deadline_s: float) -> None:
+        if await life.drain(deadline_s) is not Drained.IN_TIME:
+            left = life.backlog(self.durable.store.next_seq).total
+            log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay in "
+                        "the backlog for the next start", life.name, deadline_s,
+                        left)  # fmt: skip
 
     def backlog(self) -> tuple[int, int]:
         """(in memory, in all) of every consumer's backlog (`ConsumerLife.backlog`)."""

@@ -22,7 +22,6 @@ sockets, status, statsd, limits) need a restart; a reload logs which of them it 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,52 +33,19 @@ from twisted.python.failure import Failure
 from hub.config import ConsumerConfig, HubConfig, load_config
 from hub.errors import ConfigError, PluginLoadError
 from hub.lifecycle.consumers import Consumers
+from hub.lifecycle.reload_plan import (
+    ConsumerDiff,
+    diff_consumers,
+    live_config,
+    refuse_amqp_changes,
+    restart_only_changes,
+)
 from hub.observe.logsetup import set_level
 from hub.plugins.loader import LoadedConsumer
 from hub.workers.life import Drained
 from hub.workers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
-
-LIVE_FIELDS = frozenset({"consumers", "log_level", "source"})
-
-
-class ConsumerDiff(NamedTuple):
-    """Consumer names by what a reload does to them (each sorted)."""
-
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    changed: tuple[str, ...]
-    unchanged: tuple[str, ...]
-
-
-def diff_consumers(
-    old: Mapping[str, ConsumerConfig], new: Mapping[str, ConsumerConfig]
-) -> ConsumerDiff:
-    """Compare two sets of enabled consumers by name and full config."""
-    both = old.keys() & new.keys()
-    return ConsumerDiff(
-        added=tuple(sorted(new.keys() - old.keys())),
-        removed=tuple(sorted(old.keys() - new.keys())),
-        changed=tuple(sorted(n for n in both if old[n] != new[n])),
-        unchanged=tuple(sorted(n for n in both if old[n] == new[n])),
-    )
-
-
-def restart_only_changes(old: HubConfig, new: HubConfig) -> list[str]:
-    """Top-level settings that differ but are applied only by a restart."""
-    return [
-        f.name
-        for f in dataclasses.fields(HubConfig)
-        if f.name not in LIVE_FIELDS and getattr(old, f.name) != getattr(new, f.name)
-    ]
-
-
-def live_config(old: HubConfig, new: HubConfig) -> HubConfig:
-    """The config now in force: the new consumers and log level, the old everything else."""
-    return dataclasses.replace(
-        old, consumers=new.consumers, log_level=new.log_level, source=new.source
-    )
 
 
 class ReloadResult(NamedTuple):
@@ -173,6 +139,7 @@ class Reloader:
         try:
             new = self.load(self.config_path)
             diff = diff_consumers(old.enabled_consumers, new.enabled_consumers)
+            refuse_amqp_changes(old, new, diff)
             fresh = self._load_plugins(new, diff)
         except (ConfigError, PluginLoadError) as err:
             log.error("reload rejected, keeping the running configuration: %s", err)

@@ -25,6 +25,7 @@ from twisted.internet import defer
 from hub.config import ConsumerConfig, HubConfig
 from hub.lifecycle.consumers import Consumers
 from hub.lifecycle.timers import Every, stopped
+from hub.lifecycle.transports import Transports
 from hub.observe.prometheus import MetricsPage
 from hub.observe.snapshot import Snapshotter
 from hub.observe.stats import Stats
@@ -39,11 +40,9 @@ from hub.routing.router import Route, Router
 from hub.routing.topics import subscriptions
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
+from hub.transports.amqp.source import BrokerSource
 from hub.transports.zeromq.codec import decode
 from hub.transports.zeromq.gaps import GapTracker
-from hub.transports.zeromq.input import ZmqInput
-from hub.transports.zeromq.publisher import Publisher
-from hub.workers.life import ConsumerLife, Drained
 from hub.workers.report import Report
 from hub.workers.workqueue import WorkQueue
 
@@ -64,12 +63,13 @@ class HubService:
         self.stats = Stats()
         self.durable = Durable(config, reactor.callFromThread)
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
-        self.publisher = Publisher(reactor, self.context, config)
         self.failed: defer.Deferred[None] = defer.Deferred()  # errback: a defect stopped input
-        self.input = ZmqInput(
-            reactor, self.context, config=config, on_batch=self._on_batch,
-            on_failure=self.failed.errback
+        self.transports = Transports(
+            config, reactor, context=self.context, on_batch=self._on_batch,
+            on_failure=self.failed.errback,
         )  # fmt: skip
+        self.input = self.transports.zmq
+        self.publisher = self.transports.output
         self.router = Router()
         self.enqueuer = self._enqueuer()
         self.consumers = self._consumers()
@@ -93,6 +93,10 @@ class HubService:
         self.status_port: int | None = None
         self.ready = False
         self._stopping: defer.Deferred[None] | None = None
+
+    def _broker_source(self, consumer: LoadedConsumer) -> BrokerSource:
+        limit = self.config.max_message_bytes
+        return self.transports.broker_source(consumer, counts=self.stats, max_message_bytes=limit)
 
     def _enqueuer(self) -> Enqueuer:
         config = self.config
@@ -118,6 +122,7 @@ class HubService:
             on_report=self._on_report,
             input_open=lambda: self.ready,
             shares=lambda: len(self.config.enabled_consumers),
+            broker=self._broker_source if self.config.amqp else None,
         )
 
     def _snapshotter(self) -> Snapshotter:
@@ -125,7 +130,7 @@ class HubService:
             stats=self.stats,
             lives=lambda: self.consumers,
             log_end=lambda: self.durable.store.next_seq,
-            input_connected=lambda: self.input.connected,
+            input_connected=lambda: self.input_connected,
             paused_since=lambda: self.enqueuer.paused_since,
             hub_figures=[self.durable.hub_snapshot, self.publisher.figures],
             consumer_figures=[self.durable.snapshot, self.consumers.supervisor.snapshot],
@@ -153,7 +158,8 @@ class HubService:
 
     def _open(self) -> None:
         self.set_routes({life.name: (life.loaded, life.queue) for life in self.consumers})
-        self.input.start(subscriptions(t for life in self.consumers for t in life.loaded.topics))
+        zmq_topics = (t for c in self.consumers if _zmq(c.loaded) for t in c.loaded.topics)
+        self.transports.start(subscriptions(zmq_topics))
         if self.config.status.enabled:
             self.status_port = self.status.start()
         self.ticking.startService()
@@ -186,11 +192,13 @@ class HubService:
 
     def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
         """Route to exactly these consumers; subscribe upstream to what they want."""
+        zmq_routes = {n: (c, q) for n, (c, q) in routes.items() if _zmq(c)}
         self.router.set_routes(
-            {n: Route(n, c.matcher, self.consumers.spool(c, q)) for n, (c, q) in routes.items()}
+            {n: Route(n, c.matcher, self.consumers.spool(c, q)) for n, (c, q) in zmq_routes.items()}
         )
-        if self.ready:  # else input.start() subscribes
-            self.input.subscribe(subscriptions(t for c, _ in routes.values() for t in c.topics))
+        if self.ready:  # else transports.start() subscribes
+            topics = (t for c, _ in zmq_routes.values() for t in c.topics)
+            self.transports.subscribe(subscriptions(topics))
 
     def forget_consumer(self, name: str) -> None:
         """Drop a stopped consumer and, unless a new instance took its route over, its cursor;
@@ -217,6 +225,7 @@ class HubService:
         backlogs = {life.name: life.backlog(end).total for life in self.consumers}
         self.stats.tick(time.monotonic(), backlogs)
         self.enqueuer.check_room()
+        self.transports.refresh()
         self.consumers.supervisor.tick()
         self.stuck.check()
         self.replay.run()
@@ -231,34 +240,22 @@ class HubService:
 
     async def _stop(self) -> None:
         self.ready = False
-        self.input.stop()
+        await self.transports.stop_inputs()  # nothing new while the consumers drain
         memory, total = self.backlog()
         log.info("stopping: input closed; draining the %d message(s) in memory for up to "
                  "%.0f s; backlog %d in all (what is left waits in the log for the next start)",
                  memory, self.config.shutdown_timeout_s, total)  # fmt: skip
-        await defer.DeferredList([self._drain_for_stop(life) for life in self.consumers])
+        await self.consumers.drain_all(self.config.shutdown_timeout_s)
         await stopped(self.ticking)
+        await self.transports.stop()  # what AMQP consumers left goes back to their queues
         self.enqueuer.close()  # a batch the log refused: a last try, else counted as lost
         self.statsd.stop()  # one last flush: the final counts
         await stopped(self.committing)
         self.durable.close()
         self.dead_letters.close()
         await self.status.stop()
-        self.publisher.stop()
         self.context.destroy(linger=0)
         log.info("stopped")
-
-    def _drain_for_stop(self, life: ConsumerLife) -> defer.Deferred[None]:
-        """Drain ``life`` to the shutdown deadline; what is left stays in the log."""
-
-        async def drain() -> None:
-            if await life.drain(self.config.shutdown_timeout_s) is not Drained.IN_TIME:
-                left = life.backlog(self.durable.store.next_seq).total
-                log.warning("consumer %s: shutdown deadline (%.0f s) reached; %d message(s) stay "
-                            "in the backlog for the next start", life.name,
-                            self.config.shutdown_timeout_s, left)  # fmt: skip
-
-        return defer.ensureDeferred(drain())
 
     # -- what the status endpoint, the sinks and systemd read -------------------------------
 
@@ -268,7 +265,7 @@ class HubService:
 
     @property
     def input_connected(self) -> bool:
-        return self.input.connected
+        return self.transports.connected
 
     def snapshot(self) -> dict[str, Any]:
         """Every figure of the hub, as one JSON-ready mapping (`Snapshotter`)."""
@@ -285,6 +282,11 @@ class HubService:
         if not self.log_writable():
             reasons.append("the durable log cannot be written (input paused)")
         return reasons
+
+
+def _zmq(consumer: LoadedConsumer) -> bool:
+    """True for a consumer fed from ZeroMQ (routed through the local log)."""
+    return consumer.config.source != "amqp"
 
 
 def _first_failure(failure: Any) -> Any:

@@ -78,7 +78,7 @@ class DeadLetterStore:
             self._run(
                 "INSERT INTO dead_letters (consumer, topic, msg_id, envelope, error, traceback, "
                 "attempts, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*letter, time.time()),
+                (*letter[:7], time.time()),  # every field but seq
             )
         except sqlite3.Error as exc:
             raise DeadLetterError(f"cannot write to {self.path}: {exc}") from exc

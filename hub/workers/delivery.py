@@ -72,6 +72,7 @@ class DeadLetter(NamedTuple):
     error: str
     traceback: str
     attempts: int
+    seq: int = -1  # where the message came from: its log position, or its broker delivery
 
 
 class DeadLetters(Protocol):
@@ -150,7 +151,7 @@ class Delivery:
         fate = tried.fate
         if fate is None:  # every attempt failed
             fate = Fate.FAILED
-            self._dead_letter(message, tried.error, tried.trace, attempt)
+            self._dead_letter(item, tried.error, tried.trace, attempt)
         self.deaths.pop(item.seq, None)
         end = time.monotonic()
         sent = message.timestamp
@@ -200,14 +201,22 @@ class Delivery:
             self.retrying[index] = None
             current[index] = (time.monotonic(), saved[1]) if saved is not None else None
 
-    def _dead_letter(self, message: Message, error: str, trace: str, attempts: int) -> None:
+    def _dead_letter(self, item: Item, error: str, trace: str, attempts: int) -> None:
+        message = item.message
         log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "
                   "dead letters", self.name, message.topic, message.log_id, attempts,
                   error)  # fmt: skip
         try:
             envelope = orjson.dumps(message.envelope)
             letter = DeadLetter(
-                self.name, message.topic, message.msg_id, envelope, error, trace, attempts
+                self.name,
+                message.topic,
+                message.msg_id,
+                envelope,
+                error,
+                trace,
+                attempts,
+                item.seq,
             )
             self.dead_letters.add(letter)
         except (DeadLetterError, TypeError) as exc:

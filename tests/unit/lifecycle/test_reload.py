@@ -12,7 +12,8 @@ from twisted.internet import defer, task
 from hub.config import ConsumerConfig, HubConfig, config_from_dict
 from hub.errors import ConfigError
 from hub.lifecycle.daemon import status_line
-from hub.lifecycle.reload import Reloader, diff_consumers, live_config, restart_only_changes
+from hub.lifecycle.reload import Reloader
+from hub.lifecycle.reload_plan import diff_consumers, live_config, restart_only_changes
 from hub.message import Message
 from hub.workers.life import ConsumerLife
 from hub.workers.workqueue import Item, WorkQueue

@@ -1,0 +1,90 @@
+"""The hub's transports as configured: the ZeroMQ input, the AMQP input, and ``hub.publish()``.
+
+Runs on the reactor thread (built and started at start-up, stopped at shutdown). This is where
+`hub.transports.base`'s seam is wired: ZeroMQ consumers are fed through the enqueuer and the
+local log (``zmq``, started only when ``endpoints`` are configured); AMQP consumers each get a
+`hub.transports.amqp.source.BrokerSource` from ``broker_source`` and are fed by ``amqp``;
+``output`` is where ``hub.publish()`` goes (``publish_to``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import zmq
+
+from hub.config import HubConfig
+from hub.plugins.loader import LoadedConsumer
+from hub.transports.amqp.input import AmqpInput
+from hub.transports.amqp.publisher import AmqpPublisher
+from hub.transports.amqp.source import BrokerSource, Counts
+from hub.transports.zeromq.input import Batch, ZmqInput
+from hub.transports.zeromq.publisher import Publisher
+
+
+class Transports:
+    """Every configured input, and the output."""
+
+    def __init__(
+        self,
+        config: HubConfig,
+        reactor: Any,
+        *,
+        context: zmq.SyncContext,
+        on_batch: Callable[[Batch], None],
+        on_failure: Callable[[Exception], None],
+    ) -> None:
+        self.config = config
+        self.zmq = ZmqInput(
+            reactor, context, config=config, on_batch=on_batch, on_failure=on_failure
+        )
+        self.amqp = AmqpInput(reactor, config.amqp, on_failure=on_failure) if config.amqp else None
+        self.output: Publisher | AmqpPublisher
+        if config.publish_to == "amqp" and self.amqp is not None:
+            amqp = self.amqp
+            self.output = AmqpPublisher(reactor, lambda: amqp.connection)
+        else:
+            self.output = Publisher(reactor, context, config)
+
+    @property
+    def connected(self) -> bool:
+        """Every configured input is connected (``/ready``, READY=1)."""
+        zmq_up = self.zmq.connected or not self.config.endpoints
+        return zmq_up and (self.amqp is None or self.amqp.connected)
+
+    def broker_source(
+        self, consumer: LoadedConsumer, *, counts: Counts, max_message_bytes: int
+    ) -> BrokerSource:
+        """An AMQP consumer's source (its queue is consumed once ``start`` runs)."""
+        assert self.amqp is not None  # config.transports.resolve: source amqp needs amqp
+        return self.amqp.source_for(consumer, counts=counts, max_message_bytes=max_message_bytes)
+
+    def start(self, zmq_subscriptions: Iterable[str]) -> None:
+        """Open every input (the service's last step before it is ready)."""
+        if self.config.endpoints:
+            self.zmq.start(zmq_subscriptions)
+        if self.amqp is not None:
+            self.amqp.start()
+
+    def subscribe(self, zmq_subscriptions: Iterable[str]) -> None:
+        """The ZeroMQ consumers changed (reload)."""
+        if self.config.endpoints:
+            self.zmq.subscribe(zmq_subscriptions)
+
+    def refresh(self) -> None:
+        """Once a second: the brokers' ready counts (the AMQP consumers' backlog)."""
+        if self.amqp is not None:
+            self.amqp.refresh()
+
+    async def stop_inputs(self) -> None:
+        """Shutdown begins: nothing new comes in (ZeroMQ closed, AMQP consumers cancelled)."""
+        self.zmq.stop()
+        if self.amqp is not None:
+            await self.amqp.stop_consuming()
+
+    async def stop(self) -> None:
+        """After the consumers drained: unfinished AMQP deliveries go back to their queues."""
+        if self.amqp is not None:
+            await self.amqp.stop()
+        self.output.stop()

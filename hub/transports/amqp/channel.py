@@ -1,0 +1,180 @@
+"""One consuming AMQP channel: declare and bind each queue, set its prefetch, consume, ack.
+
+Everything here runs on the reactor thread (pika's Twisted adapter calls back on it; workers
+hand acks back with ``reactor.callFromThread``). `ConsumeChannel` wraps one pika
+``TwistedChannel`` of one connection and stamps each `Delivery` with its *generation* (1 for
+the first channel, +1 per reconnect): a delivery tag means something only on the channel that
+delivered it, so `hub.transports.amqp.connection` refuses an ack or nack whose generation is not
+the current channel's, and this class refuses a tag it never delivered or already settled
+(acking one twice would make the broker close the channel). Both refusals are logged and counted.
+
+Per `QueueSpec`: a durable queue (``x-queue-type`` classic or quorum; optionally
+``x-single-active-consumer``; optionally a dead-letter queue beside it, which receives what is
+rejected without requeue), bound to each key on the exchange; ``basic.qos`` with the queue's
+prefetch (0 = unlimited) just before its ``basic.consume``, so RabbitMQ applies it per consumer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pika.exchange_type import ExchangeType
+from twisted.internet import defer
+
+from hub.transports.amqp.bindings import binding_keys
+
+log = logging.getLogger(__name__)
+DEAD_LETTER_SUFFIX = ".dead-letters"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """One consumer's queue on the broker."""
+
+    name: str
+    binding_keys: tuple[str, ...]
+    queue_type: str = "classic"  # or "quorum"
+    prefetch: int | None = None  # None: unlimited
+    single_active_consumer: bool = False
+    dead_letter_queue: str | None = None
+
+    @classmethod
+    def for_consumer(
+        cls,
+        prefix: str,
+        consumer: str,
+        globs: Sequence[str],
+        *,
+        queue_type: str = "classic",
+        prefetch: int | None = None,
+        strict: bool = False,
+    ) -> QueueSpec:
+        """``<prefix>.<consumer>`` bound to the consumer's globs (`bindings.binding_keys`), its
+        dead letters in ``<prefix>.<consumer>.dead-letters``; `GlobNotBindable` names a glob."""
+        name = f"{prefix}.{consumer}"
+        return cls(name, binding_keys(globs, strict), queue_type, prefetch,
+                   dead_letter_queue=f"{name}{DEAD_LETTER_SUFFIX}")  # fmt: skip
+
+    def arguments(self) -> dict[str, Any]:
+        """The ``queue.declare`` arguments (they must match a queue that already exists)."""
+        args: dict[str, Any] = {"x-queue-type": self.queue_type}
+        if self.single_active_consumer:
+            args["x-single-active-consumer"] = True
+        if self.dead_letter_queue:
+            args["x-dead-letter-exchange"] = ""  # the default exchange routes by queue name
+            args["x-dead-letter-routing-key"] = self.dead_letter_queue
+        return args
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the broker delivered it; ``tag`` is valid on ``generation`` only."""
+
+    queue: str
+    tag: int
+    generation: int
+    routing_key: str
+    properties: Any  # pika.spec.BasicProperties
+    body: bytes
+    redelivered: bool
+
+
+class ConsumeChannel:
+    """The consuming channel of one connection; ``ended`` fires when any of its consumers ends.
+
+    ``on_delivery`` must not raise (`AmqpConnection` wraps it: a raise there is a defect).
+    """
+
+    def __init__(
+        self, channel: Any, generation: int, on_delivery: Callable[[Delivery], None]
+    ) -> None:
+        self.channel = channel
+        self.generation = generation
+        self.on_delivery = on_delivery
+        self.ended: defer.Deferred[str] = defer.Deferred()
+        self.unsettled: set[int] = set()
+        self._consumers: dict[str, str] = {}  # consumer tag -> queue name
+        self._cancelling = False
+
+    @defer.inlineCallbacks
+    def setup(self, exchange: str, queues: Sequence[QueueSpec]) -> Generator[Any, Any, None]:
+        """Declare the exchange (passively for ``amq.*``), then each queue; start consuming."""
+        yield self.channel.exchange_declare(
+            exchange=exchange, exchange_type=ExchangeType.topic, durable=True,
+            passive=exchange.startswith("amq."),
+        )  # fmt: skip
+        for spec in queues:
+            yield self._declare(exchange, spec)
+        for spec in queues:
+            yield self.channel.basic_qos(prefetch_count=spec.prefetch or 0)
+            source, tag = yield self.channel.basic_consume(spec.name, auto_ack=False)
+            self._consumers[tag] = spec.name
+            self._read(spec.name, source)
+
+    @defer.inlineCallbacks
+    def _declare(self, exchange: str, spec: QueueSpec) -> Generator[Any, Any, None]:
+        if spec.dead_letter_queue:
+            yield self.channel.queue_declare(
+                spec.dead_letter_queue, durable=True, arguments={"x-queue-type": spec.queue_type}
+            )
+        yield self.channel.queue_declare(spec.name, durable=True, arguments=spec.arguments())
+        for key in spec.binding_keys:
+            yield self.channel.queue_bind(spec.name, exchange, routing_key=key)
+
+    @defer.inlineCallbacks
+    def _read(self, queue: str, source: Any) -> Generator[Any, Any, None]:
+        """Hand each delivery on; when the consumer ends (cancel, close), fire ``ended``."""
+        while True:
+            try:
+                item = yield source.get()
+            except Exception as exc:  # the queue object is closed with the reason
+                if not self.ended.called:
+                    self.ended.callback(f"consumer of {queue} ended: {exc!r}")
+                return
+            method = item.method
+            self.unsettled.add(method.delivery_tag)
+            self.on_delivery(
+                Delivery(queue, method.delivery_tag, self.generation, method.routing_key,
+                         item.properties, item.body, bool(method.redelivered))
+            )  # fmt: skip
+
+    def ack(self, tag: int) -> bool:
+        """Ack ``tag`` if this channel delivered it and it is not settled yet."""
+        if not self._settle(tag, "ack"):
+            return False
+        self.channel.basic_ack(delivery_tag=tag)
+        return True
+
+    def nack(self, tag: int, requeue: bool) -> bool:
+        """Nack ``tag`` (back to the queue, or to the dead letters without requeue)."""
+        if not self._settle(tag, "nack"):
+            return False
+        self.channel.basic_nack(delivery_tag=tag, requeue=requeue)
+        return True
+
+    def _settle(self, tag: int, what: str) -> bool:
+        if tag in self.unsettled and self.channel.is_open:
+            self.unsettled.discard(tag)
+            return True
+        log.warning(
+            "not sending %s for delivery tag %d of channel generation %d: %s",
+            what, tag, self.generation,
+            "the channel is closed" if not self.channel.is_open else "not delivered or settled",
+        )  # fmt: skip
+        return False
+
+    @defer.inlineCallbacks
+    def cancel(self) -> Generator[Any, Any, None]:
+        """Stop every consumer (``basic.cancel``); deliveries already made stay unsettled."""
+        self._cancelling = True
+        for tag in list(self._consumers):
+            if self.channel.is_open:
+                yield self.channel.basic_cancel(tag)
+        self._consumers.clear()
+
+    @property
+    def cancelling(self) -> bool:
+        return self._cancelling

@@ -1,0 +1,110 @@
+"""The AMQP input: one connection consuming every AMQP consumer's queue, on the reactor.
+
+Runs on the reactor thread. Each AMQP consumer gets its queue (`QueueSpec`) and its source
+(`hub.transports.amqp.source.BrokerSource`) from ``source_for`` before ``start``; deliveries go to
+the source of the queue they came from. Acks and nacks go back through here to the current
+connection, which refuses one from an older channel generation (the broker redelivers that message).
+Once a second (the service's tick) ``refresh`` reads each queue's ready count for the backlog
+figure. Shutdown: ``stop_consuming`` first (nothing new arrives while consumers drain), then each
+source returns what is unfinished, then ``stop`` closes the connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+
+from hub.config import AmqpConfig
+from hub.plugins.loader import LoadedConsumer
+from hub.transports.amqp.channel import Delivery, QueueSpec
+from hub.transports.amqp.connection import AmqpConnection
+from hub.transports.amqp.params import TlsFiles
+from hub.transports.amqp.source import BrokerSource, Counts
+
+log = logging.getLogger(__name__)
+
+
+class AmqpInput:
+    """Consumes the registered queues; routes each delivery to its consumer's source."""
+
+    def __init__(
+        self, reactor: Any, config: AmqpConfig, *, on_failure: Callable[[Exception], None]
+    ) -> None:
+        self.reactor = reactor
+        self.config = config
+        self.on_failure = on_failure
+        self.specs: list[QueueSpec] = []
+        self.sources: dict[str, BrokerSource] = {}  # queue name -> source
+        self.connection: AmqpConnection | None = None
+
+    def source_for(
+        self, consumer: LoadedConsumer, *, counts: Counts, max_message_bytes: int
+    ) -> BrokerSource:
+        """A new source for ``consumer``, its queue declared and consumed once started: its
+        window is the prefetch (``amqp.prefetch``, else the consumer's ``queue_size``);
+        ``ordered`` makes the queue single-active-consumer. Raises `GlobNotBindable`."""
+        window = self.config.prefetch or consumer.config.queue_size
+        spec = QueueSpec.for_consumer(
+            self.config.queue_prefix, consumer.name, consumer.topics,
+            queue_type=self.config.queue_type, prefetch=window,
+        )  # fmt: skip
+        spec = dataclasses.replace(spec, single_active_consumer=consumer.config.ordered)
+        source = BrokerSource(
+            consumer.name, accepts=consumer.matcher.matches, window=window, settler=self,
+            counts=counts, call_from_thread=self.reactor.callFromThread,
+            max_message_bytes=max_message_bytes,
+        )  # fmt: skip
+        self.specs.append(spec)
+        self.sources[spec.name] = source
+        return source
+
+    def start(self) -> None:
+        """Connect (and reconnect, with backoff, for as long as the hub runs)."""
+        tls = self.config.tls
+        self.connection = AmqpConnection(
+            self.reactor, self.config.url, self.specs, self._deliver, self.on_failure,
+            exchange=self.config.exchange,
+            tls=TlsFiles(tls.ca_cert, tls.certfile, tls.keyfile) if tls else None,
+        )  # fmt: skip
+        self.connection.start()
+
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None and self.connection.connected
+
+    def ack(self, tag: int, generation: int) -> bool:
+        return self.connection is not None and self.connection.ack(tag, generation)
+
+    def nack(self, tag: int, generation: int, requeue: bool) -> bool:
+        return self.connection is not None and self.connection.nack(tag, generation, requeue)
+
+    def refresh(self) -> None:
+        """Read each queue's ready count into its source (a failure keeps the last one)."""
+        if not self.connected or self.connection is None:
+            return
+        for name, source in self.sources.items():
+            self.connection.ready(name).addCallbacks(source.set_ready, _keep)
+
+    def stop_consuming(self) -> defer.Deferred[None]:
+        if self.connection is None:
+            return defer.succeed(None)
+        return self.connection.stop_consuming()
+
+    def stop(self) -> defer.Deferred[Any]:
+        """Return what is unfinished to the queues, then close the connection."""
+        for source in self.sources.values():
+            source.return_unfinished()
+        if self.connection is None:
+            return defer.succeed(None)
+        return self.connection.stop()
+
+    def _deliver(self, delivery: Delivery) -> None:
+        self.sources[delivery.queue].offer(delivery)
+
+
+def _keep(failure: Any) -> None:
+    log.debug("AMQP: cannot read a queue's ready count: %s", failure.value)

@@ -1,0 +1,167 @@
+"""One AMQP consumer's source: the broker's deliveries into its window, acks once finished.
+
+Threads: ``offer``, ``settle``, ``return_unfinished`` and ``set_ready`` run on the reactor
+(deliveries come from `hub.transports.amqp.connection`, acks go back to it); ``take`` and the
+window's ``finish`` run on the consumer's worker threads, which hand what they finished to the
+reactor with ``reactor.callFromThread``.
+
+This is the broker side of the seam in `hub.transports.base`: the broker keeps the backlog, so
+nothing is written to the local log. Each delivery gets a seq of this source's own (the window
+tracks commits by seq, as for the log) mapped to its delivery tag and channel generation. A
+message is acknowledged only once it is finished: done, dropped on purpose, or dead-lettered --
+a dead letter is rejected without requeue, so the broker moves it to the consumer's
+dead-letter queue (``<queue>.dead-letters``), where every hub sharing the consumer sees it. What
+is not finished at a halt or a shutdown goes back to the queue (nack with requeue); a delivery
+whose channel is gone is not acked at all (the broker redelivers it).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from hub.errors import DecodeError
+from hub.message import Message
+from hub.transports.amqp.channel import Delivery
+from hub.transports.amqp.wire import decode
+from hub.workers.delivery import DeadLetter
+from hub.workers.workqueue import Item, WorkQueue
+
+log = logging.getLogger(__name__)
+
+
+class Settler(Protocol):
+    """The connection's side of acknowledging (`hub.transports.amqp.connection`)."""
+
+    def ack(self, tag: int, generation: int) -> bool: ...
+    def nack(self, tag: int, generation: int, requeue: bool) -> bool: ...
+
+
+class Counts(Protocol):
+    """What a source counts (`hub.observe.stats.Stats`)."""
+
+    def on_received(self, count: int) -> None: ...
+    def on_decode_error(self, cause: str) -> None: ...
+    def on_unmatched(self, count: int) -> None: ...
+    def on_enqueued(self, name: str, count: int) -> None: ...
+
+
+class BrokerWindow(WorkQueue):
+    """A consumer's window whose ``finish`` also tells the source (worker thread)."""
+
+    def __init__(self, name: str, bound: int, *, finished: Callable[[list[int]], None]) -> None:
+        super().__init__(name, bound)
+        self.finished = finished
+
+    def finish(self, seqs: list[int]) -> None:
+        super().finish(seqs)
+        self.finished(seqs)
+
+
+class BrokerSource:
+    """Deliveries of one queue -> `Item`s in the window; finished seqs -> acks."""
+
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts
+        self,
+        name: str,
+        *,
+        accepts: Callable[[str], bool],
+        window: int,
+        settler: Settler,
+        counts: Counts,
+        call_from_thread: Callable[..., object],
+        max_message_bytes: int,
+    ) -> None:
+        self.name = name
+        self.accepts = accepts  # the consumer's glob: a binding key may be broader
+        self.settler = settler
+        self.counts = counts
+        self.call_from_thread = call_from_thread
+        self.max_message_bytes = max_message_bytes
+        self.queue = BrokerWindow(name, window, finished=self._finished)
+        self.ready = 0  # messages ready in the broker's queue (the last count read)
+        self._tags: dict[int, tuple[int, int]] = {}  # seq -> (delivery tag, generation)
+        self._next = 0
+        self._rejected: set[int] = set()  # dead-lettered seqs: rejected, not acked
+        self._lock = threading.Lock()  # _rejected: added on worker threads
+
+    # -- worker threads -------------------------------------------------------------------
+
+    def take(self, limit: int) -> list[Item]:
+        return self.queue.get_many(limit)
+
+    def add(self, letter: DeadLetter) -> None:
+        """Dead-letter ``letter`` (`hub.workers.delivery.DeadLetters`): it is rejected without
+        requeue when finished, and the broker moves it to the dead-letter queue."""
+        with self._lock:
+            self._rejected.add(letter.seq)
+
+    def _finished(self, seqs: list[int]) -> None:
+        self.call_from_thread(self.settle, seqs)
+
+    # -- reactor --------------------------------------------------------------------------
+
+    def on_disk(self, log_end: int) -> int:
+        """Messages waiting outside memory: ready in the broker's queue."""
+        return self.ready
+
+    def set_ready(self, count: int) -> None:
+        self.ready = count
+
+    def offer(self, delivery: Delivery) -> None:
+        """One delivery: into the window, or settled at once when it is not for the
+        consumer (acked, counted) or cannot be decoded (rejected, counted by cause)."""
+        self.counts.on_received(1)
+        try:
+            message = decode(delivery.routing_key, delivery.properties, delivery.body,
+                             self.max_message_bytes, time.time())  # fmt: skip
+        except DecodeError as error:
+            self.counts.on_decode_error(error.cause)
+            log.warning("consumer %s: rejected a delivery on %s (msg_id %s): %s", self.name,
+                        delivery.routing_key, _msg_id(delivery), error)  # fmt: skip
+            self.settler.nack(delivery.tag, delivery.generation, False)
+            return
+        if not self.accepts(message.topic):
+            self.counts.on_unmatched(1)
+            self.settler.ack(delivery.tag, delivery.generation)
+            return
+        self._put(message, delivery)
+
+    def _put(self, message: Message, delivery: Delivery) -> None:
+        seq = self._next
+        self._next += 1
+        self._tags[seq] = (delivery.tag, delivery.generation)
+        self.counts.on_enqueued(self.name, 1)
+        self.queue.put_many([Item(message, time.monotonic(), seq)])
+
+    def settle(self, seqs: list[int]) -> None:
+        """Finished messages: ack them, or reject the dead-lettered ones."""
+        with self._lock:
+            rejected = self._rejected & set(seqs)
+            self._rejected -= rejected
+        for seq in seqs:
+            tag = self._tags.pop(seq, None)
+            if tag is None:
+                continue
+            if seq in rejected:
+                self.settler.nack(*tag, False)
+            else:
+                self.settler.ack(*tag)
+
+    def return_unfinished(self) -> int:
+        """Halt or shutdown: every delivery not finished goes back to the queue; how many."""
+        self.queue.drain_remaining()
+        tags, self._tags = self._tags, {}
+        for tag, generation in tags.values():
+            self.settler.nack(tag, generation, True)
+        if tags:
+            log.info("consumer %s: %d unfinished message(s) returned to its queue", self.name,
+                     len(tags))  # fmt: skip
+        return len(tags)
+
+
+def _msg_id(delivery: Delivery) -> Any:
+    return getattr(delivery.properties, "message_id", None) or "-"

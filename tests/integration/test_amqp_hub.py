@@ -1,0 +1,187 @@
+"""A real hub subprocess on a real RabbitMQ: consume and ack after finishing, SIGTERM and kill -9
+with a backlog, two hubs sharing one queue, hub.publish() read by fedora-messaging itself.
+
+Runs in the pytest process; the private node is ``rabbitmq`` (tests/integration/servers). Each
+test uses its own queue prefix and topics, since queues outlive a test on the shared node.
+Readiness is the hub's /ready (200 once its queues are declared and consumed), never a sleep.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pika
+import pytest
+
+from hub.transports.amqp.wire import encode
+from tests.integration.harness import REPO, HubProcess, read_records, recorder, wait_until
+from tests.integration.servers.rabbitmq import RabbitMQ
+
+pytestmark = pytest.mark.integration
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def names() -> tuple[str, str]:
+    """A queue prefix and a topic root no other test uses."""
+    n = next(_serial)
+    return f"hubtest-{os.getpid()}-{n}", f"org.test.amqp{n}"
+
+
+def amqp_hub(
+    tmp_path: Path, rabbitmq: RabbitMQ, prefix: str, consumers: dict[str, Any], name: str = "hub"
+) -> HubProcess:
+    """A hub reading only AMQP (no endpoints), its status endpoint on an ephemeral port."""
+    config = {
+        "amqp": {"url": rabbitmq.url, "queue_prefix": prefix},
+        "status": {"host": "127.0.0.1", "port": 0},
+        "shutdown_timeout_s": 1,
+        "consumers": {n: dict(c, source="amqp") for n, c in consumers.items()},
+        "retry": {"initial_delay_s": 0.01, "max_delay_s": 0.05},
+        "state_dir": str(tmp_path / f"state-{name}"),
+    }
+    return HubProcess(tmp_path, config, name)
+
+
+def started(hub: HubProcess, hubs: list[HubProcess]) -> HubProcess:
+    """Start ``hub`` and wait until its queues are declared and consumed (/ready is 200)."""
+    hubs.append(hub.start())
+    wait_until(lambda: hub.get("/ready")[0] == 200, 30, "the hub consuming its AMQP queues")
+    return hub
+
+
+def publish(rabbitmq: RabbitMQ, topic: str, count: int) -> list[str]:
+    """Publish ``count`` messages the way fedora-messaging does, confirmed; their ids."""
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
+    channel = connection.channel()
+    channel.confirm_delivery()
+    ids = []
+    for n in range(count):
+        message = encode(topic, {"n": n})
+        channel.basic_publish("amq.topic", message.routing_key, message.body, message.properties)
+        ids.append(message.properties.message_id)
+    connection.close()
+    return ids
+
+
+def queue(rabbitmq: RabbitMQ, name: str) -> dict[str, Any]:
+    return rabbitmq.queues().get(name, {})
+
+
+def recorded_ids(path: Path) -> list[str]:
+    return [r["msg_id"] for r in read_records(path)]
+
+
+def test_a_hub_consumes_its_queue_and_acks_only_what_it_finished(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """Every message published to the consumer's topics is recorded once; the queue ends empty
+    with nothing unacknowledged; /status counts the consumer's backlog from the broker."""
+    prefix, root = names
+    out = tmp_path / "rec.jsonl"
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])}),
+                  hubs)  # fmt: skip
+    sent = publish(rabbitmq, f"{root}.event", 300)
+    wait_until(lambda: len(read_records(out)) >= 300, 30, "300 recorded")
+    assert sorted(recorded_ids(out)) == sorted(sent)
+    state = wait_until(lambda: (q := queue(rabbitmq, f"{prefix}.rec"))
+                       and q["messages_unacknowledged"] == 0 and q, 15, "every ack")  # fmt: skip
+    assert state["messages_ready"] == 0 and state["consumers"] == 1
+    status = hub.status()["consumers"]["rec"]
+    assert status["done"] == 300 and status["backlog"] == 0
+    assert hub.stop() == 0
+
+
+def test_sigterm_returns_the_backlog_to_the_queue_and_a_restart_finishes_it(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """SIGTERM mid-backlog: exit 0, nothing acked that was not finished (ready = sent - done),
+    and the next hub delivers the rest: every message at least once, none lost."""
+    prefix, root = names
+    out = tmp_path / "rec.jsonl"
+    slow = {"rec": dict(recorder(out, [f"{root}.*"], delay_s=0.02), queue_size=20)}
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, slow), hubs)
+    sent = publish(rabbitmq, f"{root}.event", 200)
+    wait_until(lambda: len(read_records(out)) >= 20, 30, "20 recorded")
+    assert hub.stop() == 0
+    done = set(recorded_ids(out))
+    state = queue(rabbitmq, f"{prefix}.rec")
+    assert state["messages_unacknowledged"] == 0
+    assert state["messages_ready"] == len(sent) - len(done), (state, len(done))
+    again = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])},
+                             "again"), hubs)  # fmt: skip
+    wait_until(lambda: set(recorded_ids(out)) >= set(sent), 30, "every message")
+    assert again.stop() == 0
+
+
+def test_kill_9_loses_nothing_the_broker_had(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """kill -9 mid-stream: what the killed hub had not acked is redelivered to the next."""
+    prefix, root = names
+    out = tmp_path / "rec.jsonl"
+    slow = {"rec": dict(recorder(out, [f"{root}.*"], delay_s=0.005), queue_size=50)}
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, slow), hubs)
+    sent = publish(rabbitmq, f"{root}.event", 500)
+    wait_until(lambda: len(read_records(out)) >= 50, 30, "50 recorded")
+    hub.kill()
+    again = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])},
+                             "again"), hubs)  # fmt: skip
+    wait_until(lambda: set(recorded_ids(out)) >= set(sent), 30, "every message")
+    assert again.stop() == 0
+
+
+def test_two_hubs_share_one_consumers_queue(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """Two hub processes with the same consumer are competing consumers of its queue: both take
+    work, and every message is consumed exactly once."""
+    prefix, root = names
+    outs = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for out, name in zip(outs, ("a", "b"), strict=True):
+        config = {"rec": dict(recorder(out, [f"{root}.*"], delay_s=0.002), queue_size=10)}
+        started(amqp_hub(tmp_path, rabbitmq, prefix, config, name), hubs)
+    sent = publish(rabbitmq, f"{root}.event", 400)
+    got = wait_until(lambda: (ids := [i for o in outs for i in recorded_ids(o)])
+                     and len(ids) >= 400 and ids, 30, "400 consumed")  # fmt: skip
+    assert sorted(got) == sorted(sent)
+    assert all(recorded_ids(out) for out in outs), "both hubs took work"
+    assert all(hub.stop() == 0 for hub in hubs)
+
+
+def test_hub_publish_goes_to_amqp_in_fedora_messagings_format(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """A consumer's hub.publish() (publish_to: amqp, the only transport) is consumed by
+    fedora-messaging's own api.consume(), which validates it."""
+    prefix, root = names
+    target = f"{prefix}.fm"
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
+    connection.channel().queue_declare(target, durable=True)
+    connection.channel().queue_bind(target, "amq.topic", routing_key=f"{root}.ping.echo")
+    connection.close()
+    echo = {"echo": {"class": "tests.plugins:Echo", "topics": [f"{root}.ping"]}}
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, echo), hubs)
+    publish(rabbitmq, f"{root}.ping", 1)
+    conf = tmp_path / "fedora-messaging.toml"
+    conf.write_text(f'amqp_url = "{rabbitmq.url}"\n')
+    env = dict(os.environ, FEDORA_MESSAGING_CONF=str(conf), PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.integration.transports.amqp.fm_peer", "consume", target],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    assert seen["topic"] == f"{root}.ping.echo" and seen["body"] == {"echo": {"n": 0}}
+    assert seen["class"] == "Message"
+    wait_until(lambda: hub.status()["hub"].get("published", 0) >= 1, 10, "published counted")
+    hub.signal(signal.SIGTERM)
+    assert hub.wait(30) == 0
