@@ -114,6 +114,14 @@ class RetryConfig:
     max_delay_s: float = field(default=60.0, metadata={"check": at_least(0)})
     jitter: float = field(default=0.2, metadata={"check": at_least(0)})
 
+    def worst_case_s(self) -> float:
+        """The longest a message can wait between its first and last attempt (max jitter)."""
+        waits = (
+            min(self.max_delay_s, self.initial_delay_s * 2 ** (n - 1))
+            for n in range(1, self.max_attempts)
+        )
+        return float(sum(waits) * (1 + self.jitter))
+
 
 @dataclass(frozen=True)
 class TlsConfig:

@@ -4,6 +4,8 @@ Runs on the main thread at start-up (and on the reactor at reload), after `hub.c
 built the dataclasses. A configuration has ZeroMQ (``endpoints``), AMQP (``amqp``) or both:
 
 - with neither, ``endpoints`` is the missing key;
+- an AMQP consumer holds a message unacked while retrying: the retry schedule must end before
+  RabbitMQ's 30-minute consumer ack timeout;
 - a consumer's ``source`` defaults to the only transport configured and is required when both
   are; it must name a configured one; ``ordered: true`` needs ``source: amqp``;
 - ``publish_to`` likewise defaults to the only transport, is required with both, and
@@ -38,10 +40,26 @@ def resolve(config: HubConfig, error: Error) -> HubConfig:
     consumers = {
         name: _consumer(name, consumer, have, error) for name, consumer in config.consumers.items()
     }
+    if "amqp" in {c.source for c in consumers.values()}:
+        _within_ack_timeout(config, error)
     publish_to = _chosen(config.publish_to, have, ("publish_to",), error)
     if config.publish_to == "zmq" and config.publish_endpoint is None:  # said so, not defaulted
         raise error(("publish_to",), "zmq needs publish_endpoint")
     return dataclasses.replace(config, consumers=consumers, publish_to=publish_to)
+
+
+ACK_TIMEOUT_S = 1800.0  # RabbitMQ's consumer_timeout default: an unacked delivery for longer
+# than this closes the channel
+
+
+def _within_ack_timeout(config: HubConfig, error: Error) -> None:
+    """An AMQP consumer keeps a message unacked while it retries: the worst-case schedule must
+    end before the broker's ack timeout."""
+    worst = config.retry.worst_case_s()
+    if worst >= ACK_TIMEOUT_S:
+        raise error(("retry",), f"the worst-case retry schedule ({worst:.0f} s) reaches RabbitMQ's "
+                    f"consumer ack timeout ({ACK_TIMEOUT_S:.0f} s); AMQP consumers hold a message "
+                    "unacked while it is retried: lower max_attempts or max_delay_s")  # fmt: skip
 
 
 def _consumer(

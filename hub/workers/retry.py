@@ -15,7 +15,7 @@ becomes a dead letter. The worst case a poison message holds up the messages beh
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.config import RetryConfig
@@ -48,8 +48,4 @@ def delay_after(config: RetryConfig, attempt: int, requested: float | None) -> f
 
 def worst_case_s(config: RetryConfig) -> float:
     """The longest a message can wait between its first and last attempt (with max jitter)."""
-    waits: Iterator[float] = (
-        min(config.max_delay_s, config.initial_delay_s * 2 ** (n - 1))
-        for n in range(1, config.max_attempts)
-    )
-    return sum(waits) * (1 + config.jitter)
+    return config.worst_case_s()

@@ -123,6 +123,9 @@ def test_a_consumers_source_defaults_to_the_only_transport() -> None:
         ({"amqp": dict(AMQP, queue_type="mirrored")}, "amqp.queue_type: expected one of"),
         ({"amqp": dict(AMQP, prefetch=0)}, "amqp.prefetch: expected a whole number greater"),
         ({"amqp": dict(AMQP, bogus=1)}, "amqp.bogus: unknown key; valid keys are: exchange"),
+        ({"amqp": AMQP, "consumers": {"c": C},
+          "retry": {"max_attempts": 10, "initial_delay_s": 60, "max_delay_s": 600}},
+         "retry: the worst-case retry schedule (4680 s) reaches RabbitMQ's consumer ack"),
     ],
 )  # fmt: skip
 def test_transport_errors_name_the_key(data: dict, message: str) -> None:
