@@ -81,6 +81,7 @@ class Daemon:
         self.pinger = WatchdogPinger(notifier, watchdog_interval(), reactor)
         self.status_loop = Every(STATUS_EVERY_S, self._send_status, clock=reactor, now=False)
         self.ready = False
+        self.reload_when_ready = False  # a SIGHUP came while starting
 
     def start(self) -> None:
         """Open the notify socket and start the watchdog (before the service starts)."""
@@ -105,14 +106,21 @@ class Daemon:
         self.ready = True
         self.notifier.ready(f"ready: {status_line(self.service.snapshot())}")
         self.status_loop.startService()
+        if self.reload_when_ready:
+            self.reload_when_ready = False
+            self.reload()
 
     def _send_status(self) -> None:
         self.notifier.status(status_line(self.service.snapshot()))
 
     def reload(self) -> defer.Deferred[None] | None:
         """SIGHUP: RELOADING=1, apply the new config, READY=1 (with what happened)."""
-        if self.service.stopping or not self.ready:
-            log.warning("SIGHUP ignored: the hub is %s", "stopping" if self.ready else "starting")
+        if self.service.stopping:
+            log.warning("SIGHUP ignored: the hub is stopping")
+            return None
+        if not self.ready:
+            log.info("SIGHUP during start-up: the configuration is reloaded once the hub is ready")
+            self.reload_when_ready = True
             return None
         log.info("SIGHUP: reloading %s", self.reloader.config_path)
         self.notifier.reloading("reloading configuration")
