@@ -185,3 +185,29 @@ def test_hub_publish_goes_to_amqp_in_fedora_messagings_format(
     wait_until(lambda: hub.status()["hub"].get("published", 0) >= 1, 10, "published counted")
     hub.signal(signal.SIGTERM)
     assert hub.wait(30) == 0
+
+
+def test_an_ordered_consumer_runs_on_one_hub_at_a_time_and_fails_over_in_order(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """ordered: true (single active consumer): while the first hub lives the second gets
+    nothing; kill -9 of the first and the second takes over; first deliveries stay in order."""
+    prefix, root = names
+    outs = {"a": tmp_path / "a.jsonl", "b": tmp_path / "b.jsonl"}
+    made = {
+        name: amqp_hub(tmp_path, rabbitmq, prefix, {"rec": dict(
+            recorder(out, [f"{root}.*"], delay_s=0.005), ordered=True)}, name)
+        for name, out in outs.items()
+    }  # fmt: skip
+    started(made["a"], hubs)
+    hubs.append(made["b"].start())  # /ready only once active: it waits behind "a"
+    wait_until(lambda: queue(rabbitmq, f"{prefix}.rec").get("consumers") == 2, 30, "2 consumers")
+    sent = publish(rabbitmq, f"{root}.event", 300)
+    wait_until(lambda: len(read_records(outs["a"])) >= 50, 30, "50 recorded by a")
+    assert read_records(outs["b"]) == [], "the inactive hub consumed nothing"
+    made["a"].kill()
+    wait_until(lambda: set(recorded_ids(outs["a"])) | set(recorded_ids(outs["b"])) >= set(sent),
+               30, "every message")  # fmt: skip
+    firsts = list(dict.fromkeys(recorded_ids(outs["a"]) + recorded_ids(outs["b"])))
+    assert firsts == sent, "first deliveries in publish order"
+    assert made["b"].stop() == 0
