@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,12 +37,9 @@ def prefix() -> list[str]:
 
 
 def hub_command() -> list[str]:
-    """``consumer-hub`` from the running interpreter's venv (or PATH)."""
-    script = Path(sys.executable).parent / "consumer-hub"
-    found = str(script) if script.exists() else shutil.which("consumer-hub")
-    if found is None:
-        raise RuntimeError("consumer-hub not found: run `make test` to install the venv")
-    return [found]
+    """``python -m hub`` on the running interpreter: the ``hub`` package on ``PYTHONPATH`` (the
+    repo's, or ``--hub-src``'s), not the installed entry point, which names one tree's module."""
+    return [sys.executable, "-m", "hub"]
 
 
 def consumer_entry(cls: str, config: dict[str, Any], queue_size: int) -> dict[str, Any]:
