@@ -47,6 +47,7 @@ class Consumers:
         input_open: Callable[[], bool],
         shares: Callable[[], int],
         broker: Callable[[LoadedConsumer], BrokerSource] | None = None,
+        on_halted: Callable[[str], None] = lambda name: None,
     ) -> None:
         self.reactor = reactor  # callFromThread, callLater, seconds
         self.durable = durable
@@ -56,6 +57,7 @@ class Consumers:
         self.input_open = input_open  # a consumer first seen while input is open starts at the end
         self.shares = shares  # how many consumers share the memory budget (the config in force)
         self.broker = broker  # an AMQP consumer's source (the broker keeps its backlog)
+        self.on_halted = on_halted  # a consumer raised Halt (after its life says halted)
         self.supervisor = Supervisor(reactor, self._restart_thread)
         self.lives: dict[str, ConsumerLife] = {}
 
@@ -171,3 +173,5 @@ class Consumers:
             self.supervisor.on_death(life.name, index, error)
         else:
             life.on_event(event, error)
+            if event is LifeEvent.HALTED:
+                self.on_halted(life.name)

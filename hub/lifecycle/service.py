@@ -123,6 +123,7 @@ class HubService:
             input_open=lambda: self.ready,
             shares=lambda: len(self.config.enabled_consumers),
             broker=self._broker_source if self.config.amqp else None,
+            on_halted=self.transports.halted,
         )
 
     def _snapshotter(self) -> Snapshotter:

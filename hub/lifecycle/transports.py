@@ -72,6 +72,12 @@ class Transports:
         if self.config.endpoints:
             self.zmq.subscribe(zmq_subscriptions)
 
+    def halted(self, consumer: str) -> None:
+        """A consumer halted: an AMQP one stops consuming and returns what it holds to its
+        queue (a ZeroMQ one keeps its backlog in the log)."""
+        if self.amqp is not None:
+            self.amqp.halt(consumer)
+
     def refresh(self) -> None:
         """Once a second: the brokers' ready counts (the AMQP consumers' backlog)."""
         if self.amqp is not None:

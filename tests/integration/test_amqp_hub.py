@@ -211,3 +211,33 @@ def test_an_ordered_consumer_runs_on_one_hub_at_a_time_and_fails_over_in_order(
     firsts = list(dict.fromkeys(recorded_ids(outs["a"]) + recorded_ids(outs["b"])))
     assert firsts == sent, "first deliveries in publish order"
     assert made["b"].stop() == 0
+
+
+def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """hub.Halt: that consumer stops consuming its queue and nothing it held stays unacked: the
+    halting message and every one after it are ready in the queue for another hub."""
+    prefix, root = names
+    out = tmp_path / "t.jsonl"
+    trouble = {"t": {"class": "tests.plugins:Troublemaker", "topics": [f"{root}.*"],
+                     "queue_size": 50,
+                     "config": {"path": str(out), "halt_on": f"{root}.halt"}}}  # fmt: skip
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, trouble), hubs)
+    before = publish(rabbitmq, f"{root}.ok", 10)
+    wait_until(lambda: len(read_records(out)) >= 10, 30, "10 recorded")
+    publish(rabbitmq, f"{root}.halt", 1)
+    publish(rabbitmq, f"{root}.ok", 20)
+    wait_until(lambda: hub.status()["consumers"]["t"]["state"] == "halted", 30, "halted")
+    state = wait_until(
+        lambda: (
+            (q := queue(rabbitmq, f"{prefix}.t"))
+            and q["consumers"] == 0
+            and q["messages_unacknowledged"] == 0
+            and q
+        ),
+        30,
+        "no consumer, no unacked",
+    )
+    assert state["messages_ready"] == 21 and sorted(recorded_ids(out)) == sorted(before)
+    assert hub.stop() == 0

@@ -175,6 +175,14 @@ class ConsumeChannel:
                 yield self.channel.basic_cancel(tag)
         self._consumers.clear()
 
+    @defer.inlineCallbacks
+    def cancel_queue(self, queue: str) -> Generator[Any, Any, None]:
+        """Stop consuming ``queue`` only (its consumer halted); the others go on."""
+        for tag, name in list(self._consumers.items()):
+            if name == queue and self.channel.is_open:
+                del self._consumers[tag]
+                yield self.channel.basic_cancel(tag)
+
     @property
     def cancelling(self) -> bool:
         return self._cancelling

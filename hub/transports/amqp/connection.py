@@ -32,7 +32,7 @@ from pika.adapters.twisted_connection import TwistedProtocolConnection
 from twisted.internet import defer, endpoints, protocol
 
 from hub.transports.amqp.channel import ConsumeChannel, Delivery, QueueSpec
-from hub.transports.amqp.errors import NotConnected
+from hub.transports.amqp.errors import NotConnected, reason_of
 from hub.transports.amqp.params import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -97,6 +97,7 @@ class AmqpConnection:
         self._retry: Any = None
         self._ready = False
         self._stopping = False
+        self.halted: set[str] = set()  # queues not consumed any more (their consumer halted)
 
     @property
     def connected(self) -> bool:
@@ -132,7 +133,7 @@ class AmqpConnection:
         self.generation += 1
         consume = ConsumeChannel((yield proto.channel()), self.generation, self._deliver)
         self._consume = consume  # current at once: what it delivers during setup can be acked
-        yield consume.setup(self.exchange, self.queues)
+        yield consume.setup(self.exchange, [q for q in self.queues if q.name not in self.halted])
         publish = yield PublishChannel(proto, self.exchange).open()
         return proto, consume, publish
 
@@ -159,7 +160,7 @@ class AmqpConnection:
         self.attempts += 1
         lost = getattr(self._proto, "lost_reason", None)
         early = failure.check(pika.exceptions.AMQPConnectionError) and lost is not None
-        self.last_error = _reason(lost if early else failure.value)
+        self.last_error = reason_of(lost if early else failure.value)
         self._abort(self._proto)
         self._proto, self._consume = None, None
         delay = self.backoff.delay(self.attempts)
@@ -179,7 +180,7 @@ class AmqpConnection:
         if self._stopping:
             return
         self.attempts += 1
-        self.last_error = _reason(reason)
+        self.last_error = reason_of(reason)
         delay = self.backoff.delay(self.attempts)
         log.warning("AMQP connection to %s lost: %s; reconnecting in %.1f s",
                     redacted(self.url), self.last_error, delay)  # fmt: skip
@@ -192,7 +193,7 @@ class AmqpConnection:
 
     def _channel_closed(self, reason: Any, consume: ConsumeChannel) -> None:
         if self._still_up(consume):
-            log.warning("AMQP consuming channel closed: %s; reconnecting", _reason(reason))
+            log.warning("AMQP consuming channel closed: %s; reconnecting", reason_of(reason))
             self._close(self._proto)
 
     def _still_up(self, consume: ConsumeChannel) -> bool:
@@ -232,6 +233,14 @@ class AmqpConnection:
                     "generation is %s; the broker redelivers it", what, tag, generation,
                     consume.generation if consume else "none (disconnected)")  # fmt: skip
         return None
+
+    def halt(self, queue: str) -> None:
+        """Stop consuming ``queue`` now and after every reconnect (its consumer halted)."""
+        self.halted.add(queue)
+        if self._consume is not None:
+            self._consume.cancel_queue(queue).addErrback(
+                lambda f: log.warning("cancel of %s: %s", queue, f.value)
+            )
 
     def ready(self, queue: str) -> defer.Deferred[int]:
         """How many messages are ready in ``queue`` (a passive ``queue.declare``); fails with
@@ -286,10 +295,3 @@ class AmqpConnection:
         transport = getattr(proto, "transport", None)
         if transport is not None:
             transport.abortConnection()
-
-
-def _reason(value: Any) -> str:
-    value = getattr(value, "value", value)  # a Failure's exception
-    if isinstance(value, defer.TimeoutError | defer.CancelledError):
-        return "timed out"
-    return repr(value)

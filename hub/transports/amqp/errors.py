@@ -6,6 +6,10 @@ the others are raised or errbacked on the reactor thread.
 
 from __future__ import annotations
 
+from typing import Any
+
+from twisted.internet import defer
+
 from hub.errors import ConfigError, HubError
 
 
@@ -32,3 +36,11 @@ class NotConnected(AmqpError):
 
 class PublishRejected(AmqpError):
     """The broker nacked a published message, or returned it as unroutable."""
+
+
+def reason_of(value: Any) -> str:
+    """A short reason for a log line: a Failure's exception, "timed out" for a timeout."""
+    value = getattr(value, "value", value)
+    if isinstance(value, defer.TimeoutError | defer.CancelledError):
+        return "timed out"
+    return repr(value)

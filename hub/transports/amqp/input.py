@@ -82,6 +82,14 @@ class AmqpInput:
     def nack(self, tag: int, generation: int, requeue: bool) -> bool:
         return self.connection is not None and self.connection.nack(tag, generation, requeue)
 
+    def halt(self, consumer: str) -> None:
+        """``consumer`` halted: stop consuming its queue, return its unfinished deliveries."""
+        for name, source in self.sources.items():
+            if source.name == consumer:
+                if self.connection is not None:
+                    self.connection.halt(name)
+                source.return_unfinished()
+
     def refresh(self) -> None:
         """Read each queue's ready count into its source (a failure keeps the last one)."""
         if not self.connected or self.connection is None:
