@@ -3,6 +3,8 @@
 Runs on the CLI's main thread, against ``<state_dir>/deadletters.sqlite`` (safe while the hub
 runs: SQLite in WAL mode). ``replay`` marks rows; the running hub (within a second) or the next
 one to start appends each marked message to that consumer's backlog only, and deletes the row.
+For an AMQP consumer (``--consumer NAME`` with ``source: amqp``) ``list``, ``replay`` and
+``purge`` work on its dead-letter queue on the broker instead (`hub.cli.broker_deadletters`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from hub.cli.broker_deadletters import BrokerDeadLetters
 from hub.config import HubConfig
 from hub.storage.deadletters import DeadLetterStore
 
@@ -41,6 +44,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser] | None = None) -
 
 def cmd_deadletters(config: HubConfig, args: argparse.Namespace) -> int:
     """Run one ``deadletters`` action; exit 0, or 1 when ``show`` finds no such row."""
+    consumer = config.consumers.get(getattr(args, "consumer", None) or "")
+    if consumer is not None and consumer.source == "amqp" and config.amqp is not None:
+        return _on_broker(BrokerDeadLetters(config.amqp, args.consumer), args)
     store = DeadLetterStore(Path(config.state_dir) / "deadletters.sqlite")
     store.open()
     try:
@@ -62,6 +68,18 @@ def cmd_deadletters(config: HubConfig, args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _on_broker(dead: BrokerDeadLetters, args: argparse.Namespace) -> int:
+    """An AMQP consumer's dead letters: its dead-letter queue on the broker."""
+    if args.action == "list":
+        for topic, msg_id, why in dead.rows(args.limit):
+            print(f"{dead.dead}\t{args.consumer}\t{topic}\t{msg_id}\t{why}")
+    elif args.action == "replay":
+        print(f"{dead.replay()} dead letter(s) moved back to {dead.queue}")
+    else:
+        print(f"{dead.purge()} dead letter(s) purged from {dead.dead}")
+    return 0
 
 
 def _show(store: DeadLetterStore, row_id: int) -> int:

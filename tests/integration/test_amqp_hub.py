@@ -241,3 +241,46 @@ def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
     )
     assert state["messages_ready"] == 21 and sorted(recorded_ids(out)) == sorted(before)
     assert hub.stop() == 0
+
+
+def deadletters(hub: HubProcess, *args: str) -> str:
+    """``consumer-hub deadletters ...`` with the hub's config; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "--config", str(hub.config_path), "deadletters", *args],
+        env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_an_amqp_consumers_dead_letters_stay_on_the_broker_and_the_cli_lists_replays_purges(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """Messages that fail every attempt land in <queue>.dead-letters; `deadletters list` names
+    their topic and msg_id without consuming them, `replay` moves them back to the consumer's
+    own queue, `purge` empties the dead-letter queue."""
+    prefix, root = names
+    out = tmp_path / "rec.jsonl"
+    failing = {"rec": recorder(out, [f"{root}.*"], fail_topics=[f"{root}.bad"])}
+    hub = amqp_hub(tmp_path, rabbitmq, prefix, failing)
+    hub.config["retry"] = {"max_attempts": 2, "initial_delay_s": 0.01, "max_delay_s": 0.01}
+    started(hub, hubs)
+    sent = publish(rabbitmq, f"{root}.bad", 3)
+    dead, own = f"{prefix}.rec.dead-letters", f"{prefix}.rec"
+    wait_until(lambda: queue(rabbitmq, dead).get("messages_ready") == 3, 30, "3 dead letters")
+    assert hub.stop() == 0
+    listed = deadletters(hub, "list", "--consumer", "rec").splitlines()
+    assert sorted(line.split("\t")[3] for line in listed) == sorted(sent)
+    assert all(line.split("\t")[2] == f"{root}.bad" for line in listed)
+    assert queue(rabbitmq, dead)["messages_ready"] == 3, "listing consumed nothing"
+    assert "3 dead letter(s) moved back" in deadletters(hub, "replay", "--consumer", "rec")
+    assert (queue(rabbitmq, own)["messages_ready"], queue(rabbitmq, dead)["messages_ready"]) == (
+        3,
+        0,
+    )
+    again = started(amqp_hub(tmp_path, rabbitmq, prefix, failing, "again"), hubs)
+    wait_until(lambda: queue(rabbitmq, dead).get("messages_ready") == 3, 30, "dead again")
+    assert again.status()["consumers"]["rec"]["failed"] == 3, "replayed under their own topic"
+    assert again.stop() == 0
+    assert "3 dead letter(s) purged" in deadletters(again, "purge", "--consumer", "rec")
+    assert queue(rabbitmq, dead)["messages_ready"] == 0

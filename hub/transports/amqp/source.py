@@ -32,6 +32,10 @@ from hub.workers.workqueue import Item, WorkQueue
 
 log = logging.getLogger(__name__)
 
+# A replayed dead letter reaches its queue by name (the default exchange), so its routing key is
+# the queue's: `hub.cli.broker_deadletters` keeps the topic in this header
+TOPIC_HEADER = "consumer_hub_topic"
+
 
 class Settler(Protocol):
     """The connection's side of acknowledging (`hub.transports.amqp.connection`)."""
@@ -115,9 +119,10 @@ class BrokerSource:
         """One delivery: into the window, or settled at once when it is not for the
         consumer (acked, counted) or cannot be decoded (rejected, counted by cause)."""
         self.counts.on_received(1)
+        topic = (delivery.properties.headers or {}).get(TOPIC_HEADER) or delivery.routing_key
         try:
-            message = decode(delivery.routing_key, delivery.properties, delivery.body,
-                             self.max_message_bytes, time.time())  # fmt: skip
+            message = decode(topic, delivery.properties, delivery.body, self.max_message_bytes,
+                             time.time())  # fmt: skip
         except DecodeError as error:
             self.counts.on_decode_error(error.cause)
             log.warning("consumer %s: rejected a delivery on %s (msg_id %s): %s", self.name,
