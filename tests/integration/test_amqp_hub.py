@@ -8,76 +8,28 @@ Readiness is the hub's /ready (200 once its queues are declared and consumed), n
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pika
 import pytest
 
-from hub.transports.amqp.wire import encode
+from tests.integration.amqp_hubs import (
+    amqp_hub,
+    deadletters,
+    publish,
+    queue,
+    recorded_ids,
+    started,
+)  # fmt: skip
 from tests.integration.harness import REPO, HubProcess, read_records, recorder, wait_until
 from tests.integration.servers.rabbitmq import RabbitMQ
 
 pytestmark = pytest.mark.integration
-
-_serial = itertools.count(1)
-
-
-@pytest.fixture
-def names() -> tuple[str, str]:
-    """A queue prefix and a topic root no other test uses."""
-    n = next(_serial)
-    return f"hubtest-{os.getpid()}-{n}", f"org.test.amqp{n}"
-
-
-def amqp_hub(
-    tmp_path: Path, rabbitmq: RabbitMQ, prefix: str, consumers: dict[str, Any], name: str = "hub"
-) -> HubProcess:
-    """A hub reading only AMQP (no endpoints), its status endpoint on an ephemeral port."""
-    config = {
-        "amqp": {"url": rabbitmq.url, "queue_prefix": prefix},
-        "status": {"host": "127.0.0.1", "port": 0},
-        "shutdown_timeout_s": 1,
-        "consumers": {n: dict(c, source="amqp") for n, c in consumers.items()},
-        "retry": {"initial_delay_s": 0.01, "max_delay_s": 0.05},
-        "state_dir": str(tmp_path / f"state-{name}"),
-    }
-    return HubProcess(tmp_path, config, name)
-
-
-def started(hub: HubProcess, hubs: list[HubProcess]) -> HubProcess:
-    """Start ``hub`` and wait until its queues are declared and consumed (/ready is 200)."""
-    hubs.append(hub.start())
-    wait_until(lambda: hub.get("/ready")[0] == 200, 30, "the hub consuming its AMQP queues")
-    return hub
-
-
-def publish(rabbitmq: RabbitMQ, topic: str, count: int) -> list[str]:
-    """Publish ``count`` messages the way fedora-messaging does, confirmed; their ids."""
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
-    channel = connection.channel()
-    channel.confirm_delivery()
-    ids = []
-    for n in range(count):
-        message = encode(topic, {"n": n})
-        channel.basic_publish("amq.topic", message.routing_key, message.body, message.properties)
-        ids.append(message.properties.message_id)
-    connection.close()
-    return ids
-
-
-def queue(rabbitmq: RabbitMQ, name: str) -> dict[str, Any]:
-    return rabbitmq.queues().get(name, {})
-
-
-def recorded_ids(path: Path) -> list[str]:
-    return [r["msg_id"] for r in read_records(path)]
 
 
 def test_a_hub_consumes_its_queue_and_acks_only_what_it_finished(
@@ -241,16 +193,6 @@ def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
     )
     assert state["messages_ready"] == 21 and sorted(recorded_ids(out)) == sorted(before)
     assert hub.stop() == 0
-
-
-def deadletters(hub: HubProcess, *args: str) -> str:
-    """``consumer-hub deadletters ...`` with the hub's config; its stdout."""
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "--config", str(hub.config_path), "deadletters", *args],
-        env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def test_an_amqp_consumers_dead_letters_stay_on_the_broker_and_the_cli_lists_replays_purges(
