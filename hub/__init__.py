@@ -5,9 +5,9 @@ and the outcome exceptions its `consume()` may raise. Importing this package has
 """
 
 from hub.consumer import Consumer
-from hub.errors import Drop, Halt, HubError, Retry
+from hub.errors import Drop, Halt, HubError, Reject, Retry
 from hub.message import Message
 
 __version__ = "0.1.0"
 
-__all__ = ["Consumer", "Drop", "Halt", "HubError", "Message", "Retry", "__version__"]
+__all__ = ["Consumer", "Drop", "Halt", "HubError", "Message", "Reject", "Retry", "__version__"]

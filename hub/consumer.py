@@ -16,8 +16,18 @@ from hub.message import Message
 class HubHandle(Protocol):
     """What a consumer may ask of the hub, from any thread."""
 
+    @property
+    def outputs(self) -> frozenset[str]:
+        """The transports this hub can send on (``zmq``, ``amqp``)."""
+
     def publish(self, topic: str, body: Any) -> None:
-        """Send a fedmsg-format message on the hub's PUB socket."""
+        """Send a new message on the transport ``publish_to`` names (fire and forget: counted
+        as published or dropped)."""
+
+    def forward(self, message: Message, to: str) -> None:
+        """Send ``message`` on transport ``to`` as it is (topic, body, msg_id, time, headers)
+        and return once that transport took it (AMQP: the broker confirmed it); raise
+        `hub.errors.PublishFailed`, or its subclass `PublishRefused`, when it did not."""
 
 
 class Consumer:
@@ -25,13 +35,13 @@ class Consumer:
 
     Class attributes:
         topics: glob patterns (see ``hub.routing.topics``); ``["*"]`` means every topic. The
-        ``topics``
-            key of the consumer's config, when set, replaces them.
+            ``topics`` key of the consumer's config, when set, replaces them.
 
     Instance attributes, set by the hub before ``setup()``:
         name: the consumer's name in the configuration.
         config: the consumer's ``config:`` mapping (read-only).
-        hub: a `HubHandle`; ``self.hub.publish(topic, body)`` is safe from any thread.
+        hub: a `HubHandle`; ``self.hub.publish(topic, body)`` and ``self.hub.forward(message,
+            to)`` are safe from any thread.
         log: a logger named ``consumers.<name>``.
 
     Do not override ``__init__``; do start-up work in ``setup()``.

@@ -6,9 +6,14 @@ Consumer outcomes (raised by ``Consumer.consume()``; base class `ConsumerOutcome
     `Retry`  - try this message again after ``delay`` seconds.
     `Drop`   - give up on this message on purpose; it is counted, not retried.
     `Halt`   - stop this consumer; its backlog is kept.
+    `Reject` - this message can never be handled: dead-letter it now, without retrying.
 
 Errors (raised by the hub, each mapped to a documented exit code by ``hub.cli.main``):
     `ConfigError`, `PluginLoadError`, `EndpointError`.
+
+Raised to a consumer by ``hub.forward()``: `PublishFailed` (the transport did not take the
+message; trying again may work) and its subclass `PublishRefused` (it never will: the message
+cannot be encoded for that transport, or the broker refused it).
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ class DeadLetterError(HubError):
     """The dead letters cannot be opened or written."""
 
 
+class PublishFailed(HubError):
+    """``hub.forward()``: the transport did not take the message (not connected, not confirmed
+    in time, the send high-water mark reached); it may take it if tried again."""
+
+
+class PublishRefused(PublishFailed):
+    """``hub.forward()``: the message can never go out on that transport (it cannot be encoded
+    for it, or the broker refused it)."""
+
+
 class DecodeError(HubError):
     """A message on the wire is malformed; ``cause`` is the short name it is counted under."""
 
@@ -57,7 +72,7 @@ class DecodeError(HubError):
 
 class ConsumerOutcome(Exception):
     """Base class of the exceptions a consumer's ``consume()`` raises to say what should
-    become of a message (`Retry`, `Drop`, `Halt`).
+    become of a message (`Retry`, `Drop`, `Halt`, `Reject`).
 
     Not an error of the hub (hence not a `HubError`), and not the record of what did become of
     it: that is `hub.workers.delivery.Outcome`, whose ``kind`` is a `hub.workers.delivery.Fate`.
@@ -85,5 +100,14 @@ class Halt(ConsumerOutcome):
     """Stop this consumer; the message in hand and the backlog are kept."""
 
     def __init__(self, reason: str = "halted by consumer") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Reject(ConsumerOutcome):
+    """This message can never be handled: dead-letter it now, without the remaining attempts
+    (its reason is the dead letter's error)."""
+
+    def __init__(self, reason: str = "rejected by consumer") -> None:
         super().__init__(reason)
         self.reason = reason

@@ -99,8 +99,13 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
 
 
 class _NoPublish:
+    outputs: frozenset[str] = frozenset()
+
     def publish(self, topic: str, body: Any) -> None:
         raise HubError("publish() is not available during check")
+
+    def forward(self, message: Any, to: str) -> None:
+        raise HubError("forward() is not available during check")
 
 
 def cmd_publish(config: HubConfig, args: argparse.Namespace) -> int:

@@ -4,7 +4,9 @@ Runs on the reactor thread (built and started at start-up, stopped at shutdown).
 `hub.transports.base`'s seam is wired: ZeroMQ consumers are fed through the enqueuer and the
 local log (``zmq``, started only when ``endpoints`` are configured); AMQP consumers each get a
 `hub.transports.amqp.source.BrokerSource` from ``broker_source`` and are fed by ``amqp``;
-``output`` is where ``hub.publish()`` goes (``publish_to``).
+``output`` is what consumers get as ``self.hub``: every output (ZeroMQ when a
+``publish_endpoint`` is set or ``publish_to`` is ``zmq``; AMQP when configured), ``publish()``
+going to ``publish_to``'s and ``forward()`` to the one it names.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from hub.plugins.loader import LoadedConsumer
 from hub.transports.amqp.input import AmqpInput
 from hub.transports.amqp.publisher import AmqpPublisher
 from hub.transports.amqp.source import BrokerSource, Counts
+from hub.transports.base import Output
+from hub.transports.outputs import Outputs
 from hub.transports.zeromq.input import Batch, ZmqInput
 from hub.transports.zeromq.publisher import Publisher
 
@@ -40,12 +44,13 @@ class Transports:
             reactor, context, config=config, on_batch=on_batch, on_failure=on_failure
         )
         self.amqp = AmqpInput(reactor, config.amqp, on_failure=on_failure) if config.amqp else None
-        self.output: Publisher | AmqpPublisher
-        if config.publish_to == "amqp" and self.amqp is not None:
+        outputs: dict[str, Output] = {}
+        if config.publish_endpoint is not None or config.publish_to == "zmq":
+            outputs["zmq"] = Publisher(reactor, context, config)
+        if self.amqp is not None:
             amqp = self.amqp
-            self.output = AmqpPublisher(reactor, lambda: amqp.connection)
-        else:
-            self.output = Publisher(reactor, context, config)
+            outputs["amqp"] = AmqpPublisher(reactor, lambda: amqp.connection)
+        self.output = Outputs(reactor, outputs, config.publish_to or "zmq")
 
     @property
     def connected(self) -> bool:

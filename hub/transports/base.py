@@ -33,6 +33,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from twisted.internet import defer
+
+from hub.message import Message
+
+# The header a bridge (consumers/bridge.py) sets on what it carries, to the transport it wrote
+# it to: a message that has it is never carried again, so two bridges cannot make a loop.
+BRIDGED = "consumer_hub_bridged"
+
 
 class Input(Protocol):
     """The receiving side of a transport."""
@@ -67,7 +75,11 @@ class Output(Protocol):
         """Close it (reactor, at shutdown)."""
 
     def publish(self, topic: str, body: Any) -> None:
-        """Send one message (any thread)."""
+        """Send one new message (any thread)."""
+
+    def forward(self, message: Message) -> defer.Deferred[None]:
+        """Send ``message`` on as it is (reactor thread); fires once the transport took it, or
+        fails with `hub.errors.PublishFailed` (or `PublishRefused`)."""
 
     def figures(self) -> dict[str, int]:
         """``published`` and ``publish_dropped`` so far (any thread)."""

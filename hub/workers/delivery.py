@@ -6,10 +6,10 @@ each thread uses its own ``index`` slot of ``retrying`` and of the worker's ``cu
 left unfinished, so the next start delivers it again.
 
 What becomes of a message is its `Fate`: done, dropped (``hub.Drop``), halted (``hub.Halt``),
-failed (dead-lettered after ``retry.max_attempts`` attempts), interrupted (shutdown during a
-retry wait). A message whose ``consume()`` killed the worker thread ``max_attempts`` times is
-dead-lettered too. Between attempts an `_Attempt` without a fate (``hub.Retry`` or an ordinary
-exception) means "try again"; it never leaves this module.
+failed (dead-lettered after ``retry.max_attempts`` attempts, or at once on ``hub.Reject``),
+interrupted (shutdown during a retry wait). A message whose ``consume()`` killed the worker thread
+``max_attempts`` times is dead-lettered too. Between attempts an `_Attempt` without a fate
+(``hub.Retry`` or an ordinary exception) means "try again"; it never leaves this module.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol
 import orjson
 
 from hub.config import RetryConfig
-from hub.errors import DeadLetterError, Drop, Halt, Retry
+from hub.errors import DeadLetterError, Drop, Halt, Reject, Retry
 from hub.message import Message
 from hub.workers.retry import RetryState, delay_after
 from hub.workers.workqueue import Item
@@ -91,6 +91,7 @@ class _Attempt(NamedTuple):
     error: str = ""
     trace: str = ""
     delay: float | None = None
+    final: bool = False  # hub.Reject: no more attempts
 
 
 class Delivery:
@@ -143,7 +144,7 @@ class Delivery:
             attempt += 1
             tried = self._attempt(item) if first is None else self._classify(item, first)
             first = None
-            if tried.fate is not None or attempt >= self.config.max_attempts:
+            if tried.fate is not None or tried.final or attempt >= self.config.max_attempts:
                 break
             if not self._wait(index, message, attempt, tried.error, tried.delay, current):
                 tried = _Attempt(Fate.INTERRUPTED)
@@ -179,6 +180,8 @@ class Delivery:
             return _Attempt(Fate.HALTED)
         if isinstance(exc, Retry):
             return _Attempt(None, f"Retry: {exc}", "", exc.delay)
+        if isinstance(exc, Reject):
+            return _Attempt(None, f"Reject: {exc.reason}", "", final=True)
         if isinstance(exc, Exception):
             return _Attempt(None, repr(exc), "".join(traceback.format_exception(exc)))
         self.deaths[item.seq] += 1

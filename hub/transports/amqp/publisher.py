@@ -4,6 +4,10 @@
 the message to the reactor with ``reactor.callFromThread``; the reactor publishes it on the
 connection's confirm-mode channel. A publish the broker confirms is counted as ``published``;
 one it refuses, or one made while disconnected, as ``publish_dropped``, logged with its topic.
+
+``forward`` (a bridge's ``hub.forward()``, on the reactor) sends a message on as it is
+(`wire.forwarded`) and returns a Deferred instead of counting a failure as a drop: the caller
+still holds the message and tries again (`PublishFailed`) or gives up on it (`PublishRefused`).
 """
 
 from __future__ import annotations
@@ -13,8 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet import defer
+
+from hub.errors import PublishFailed, PublishRefused
+from hub.message import Message
 from hub.transports.amqp.connection import AmqpConnection
-from hub.transports.amqp.wire import Encoded, encode
+from hub.transports.amqp.errors import EncodeError, PublishRejected
+from hub.transports.amqp.wire import Encoded, encode, forwarded
+from hub.transports.base import BRIDGED
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,20 @@ class AmqpPublisher:
         message = encode(topic, body)
         self.reactor.callFromThread(self._publish, message)
 
+    def forward(self, message: Message) -> defer.Deferred[None]:
+        """Send ``message`` on as it is (reactor); fires once the broker confirmed it."""
+        try:
+            encoded = forwarded(message, BRIDGED)
+        except EncodeError as exc:
+            return defer.fail(PublishRefused(str(exc)))
+        connection = self.connection()
+        if connection is None:
+            return defer.fail(PublishFailed("not connected to the broker"))
+        sent = connection.publish(encoded)
+        sent.addCallback(lambda _: self._count(dropped=False))
+        done: defer.Deferred[None] = sent.addErrback(_forward_failed)
+        return done
+
     def _publish(self, message: Encoded) -> None:
         connection = self.connection()
         if connection is None:
@@ -63,3 +87,9 @@ class AmqpPublisher:
                 self._sent += 1
         if dropped:
             log.warning("publish: dropped a message on %s: %s", topic, why)
+
+
+def _forward_failed(failure: Any) -> None:
+    if failure.check(PublishRejected):
+        raise PublishRefused(str(failure.value))
+    raise PublishFailed(str(failure.value))

@@ -1,9 +1,10 @@
 """fedora-messaging's wire format: an AMQP delivery <-> the hub's `Message`, both ways.
 
-Runs on the reactor thread (`decode`, once per delivery) and on any thread (`encode`, for
-``hub.publish()``). Pure: no I/O, no logging, no state. A malformed delivery raises one
-`hub.errors.DecodeError` whose ``cause`` is the name it is counted under (`CAUSES`; the names
-`hub.codec` also uses mean the same thing there); the transport rejects it without requeue.
+Runs on the reactor thread (`decode`, once per delivery; `forwarded`, for ``hub.forward()``)
+and on any thread (`encode`, for ``hub.publish()``). Pure: no I/O, no logging, no state. A malformed
+delivery raises one `hub.errors.DecodeError` whose ``cause`` is the name it is counted under
+(`CAUSES`; the names `hub.codec` also uses mean the same thing there); the transport rejects it
+without requeue.
 
 The format (fedora-messaging's ``Message._build_properties`` and docs/api/wire-format.rst):
 routing key = topic; body = the JSON object, UTF-8; properties ``content_type``
@@ -46,6 +47,7 @@ SEVERITIES = (DEBUG, INFO, WARNING, ERROR)
 BASE_SCHEMA = "base.message"
 BASE_SCHEMA_PACKAGE = "fedora_messaging"
 MAX_ROUTING_KEY_BYTES = 255
+MAX_PRIORITY = 255
 # fedora-messaging's base header schema: these headers, when present, must have these types.
 _STRING_HEADERS = ("fedora_messaging_schema", "fedora_messaging_schema_package", "sent-at")
 
@@ -205,6 +207,31 @@ def encode(  # noqa: PLR0913 - fedora-messaging's message fields, keyword-only w
     return Encoded(topic, properties, payload)
 
 
+def forwarded(message: Message, marker: str) -> Encoded:
+    """``message`` (from either transport) sent on as it is: its topic, body and msg_id,
+    ``sent-at`` from its timestamp, and its headers (schema, severity and priority kept when
+    valid), with ``headers[marker]`` set to ``"amqp"`` (a bridge carried it here)."""
+    given = message.envelope.get("headers")
+    headers = dict(given) if isinstance(given, dict) else {}
+    schema = headers.pop("fedora_messaging_schema", None)
+    package = headers.pop("fedora_messaging_schema_package", None)
+    severity = headers.pop("fedora_messaging_severity", INFO)
+    priority = headers.pop("priority", None)
+    for computed in ("sent-at", marker):
+        headers.pop(computed, None)
+    when = message.timestamp
+    return encode(
+        message.topic, message.body,
+        schema=schema if isinstance(schema, str) and schema else BASE_SCHEMA,
+        schema_package=package if isinstance(package, str) and package else None,
+        severity=severity if severity in SEVERITIES and not isinstance(severity, bool) else INFO,
+        priority=priority if isinstance(priority, int) and 0 < priority <= MAX_PRIORITY else None,
+        headers={**headers, marker: "amqp"},
+        sent_at=dt.datetime.fromtimestamp(when, tz=dt.UTC) if when is not None else None,
+        message_id=message.msg_id,
+    )  # fmt: skip
+
+
 def _check_outgoing(topic: str, body: Any, severity: int, priority: int | None) -> None:
     if not isinstance(body, dict):
         raise EncodeError(f"body is a {type(body).__name__}; fedora-messaging sends JSON objects")
@@ -216,7 +243,7 @@ def _check_outgoing(topic: str, body: Any, severity: int, priority: int | None) 
         raise EncodeError(f"topic is {key_bytes} bytes; AMQP routing keys hold 255")
     if isinstance(severity, bool) or severity not in SEVERITIES:
         raise EncodeError(f"severity {severity!r} is not one of {SEVERITIES}")
-    if priority is not None and not (isinstance(priority, int) and 0 <= priority <= 255):
+    if priority is not None and not (isinstance(priority, int) and 0 <= priority <= MAX_PRIORITY):
         raise EncodeError(f"priority {priority!r} is not an integer from 0 to 255")
 
 

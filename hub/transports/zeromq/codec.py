@@ -75,6 +75,16 @@ class Encoder:
         """The two frames to send for ``body`` on ``topic``."""
         return encode_envelope(self.envelope(topic, body))
 
+    def forwarded(self, message: Message, marker: str) -> list[bytes]:
+        """The frames that send ``message`` on as it is: its envelope (topic, msg, msg_id,
+        timestamp, headers, and ``i``/``username``/``hostname`` when it has them; ours when
+        not), with ``headers[marker]`` set to ``"zmq"`` (a bridge carried it here)."""
+        envelope = {**self.envelope(message.topic, message.body), **message.envelope}
+        envelope["topic"] = message.topic
+        headers = envelope.get("headers")
+        envelope["headers"] = {**(headers if isinstance(headers, dict) else {}), marker: "zmq"}
+        return encode_envelope(envelope)
+
 
 def encode_envelope(envelope: dict[str, Any]) -> list[bytes]:
     """The two frames for an existing envelope (used to replay samples and dead letters)."""

@@ -8,6 +8,9 @@ itself is opened, written and closed only on the reactor thread.
 Every publish is counted, as published or dropped (the hub stopping, or the send high-water
 mark reached); ``figures`` reads both counts from any thread. A dropped publish is logged with
 its topic, at most one line per ``DROP_LOG_EVERY_S`` (the next line says how many were not).
+
+``forward`` (a bridge's ``hub.forward()``, on the reactor) sends a message on as it is and
+fails its Deferred with `PublishFailed` instead of dropping, so the caller can try again.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import time
 from typing import Any
 
 import zmq
+from twisted.internet import defer
 
 from hub.config import HubConfig
-from hub.errors import HubError
+from hub.errors import HubError, PublishFailed
+from hub.message import Message
+from hub.transports.base import BRIDGED
 from hub.transports.zeromq.codec import Encoder
 from hub.transports.zeromq.input import apply_options, attach
 
@@ -70,6 +76,19 @@ class Publisher:
             raise HubError("hub.publish() needs publish_endpoint in the configuration")
         frames = self.encoder.encode(topic, body)
         self.reactor.callFromThread(self._send, frames)
+
+    def forward(self, message: Message) -> defer.Deferred[None]:
+        """Send ``message`` on as it is (reactor thread): fires once it is on the socket."""
+        if self.socket is None:
+            why = "no publish_endpoint" if self.config.publish_endpoint is None else "stopping"
+            return defer.fail(PublishFailed(f"cannot send on ZeroMQ: {why}"))
+        try:
+            self.socket.send_multipart(self.encoder.forwarded(message, BRIDGED), zmq.NOBLOCK)
+        except zmq.Again:
+            return defer.fail(PublishFailed("the ZeroMQ send high-water mark is reached"))
+        with self._lock:
+            self._sent += 1
+        return defer.succeed(None)
 
     def _send(self, frames: list[bytes]) -> None:
         if self.socket is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import Consumer, Drop, Halt, Message, Retry
+from hub import Consumer, Drop, Halt, Message, Reject, Retry
 from hub.config import ConsumerConfig, RetryConfig
 from hub.observe.stats import Stats
 from hub.plugins.loader import LoadedConsumer
@@ -40,6 +40,8 @@ class Scripted(Consumer):
             raise Drop("not wanted")
         if action == "halt":
             raise Halt("stop here")
+        if action == "reject":
+            raise Reject("can never be sent")
         if action == "retry" and self.calls.count("retry") < 2:
             raise Retry(delay=0)
         if action == "die":
@@ -126,6 +128,15 @@ def test_failures_are_retried_then_dead_lettered_with_the_traceback() -> None:
     (row,) = DEAD.rows
     assert row[0] == "s" and "ValueError('boom')" in row[4] and "Traceback" in row[5]
     assert queue.first_unfinished() is None
+
+
+def test_reject_dead_letters_at_once_without_the_remaining_attempts() -> None:
+    """hub.Reject: one attempt, then a dead letter whose error is the reason; next goes on."""
+    consumer, _, outcomes, _ = run(["reject", 1], attempts=5)
+    assert consumer.calls[1:] == ["reject", 1, "teardown"]
+    assert [(o.kind, o.attempts) for o in outcomes] == [("failed", 1), ("done", 1)]
+    (row,) = DEAD.rows
+    assert row.error == "Reject: can never be sent" and row.attempts == 1
 
 
 def test_retry_outcome_is_attempted_again_until_it_succeeds() -> None:

@@ -15,8 +15,10 @@ from fedora_messaging import message as fm
 from pika.spec import BasicProperties
 
 from hub.errors import DecodeError
+from hub.message import Message
 from hub.transports.amqp.errors import EncodeError
-from hub.transports.amqp.wire import CAUSES, WARNING, About, decode, encode
+from hub.transports.amqp.wire import CAUSES, WARNING, About, decode, encode, forwarded
+from hub.transports.base import BRIDGED
 
 TOPIC = "org.fedoraproject.prod.bodhi.update.comment"
 BODY = {"agent": "bowlofeggs", "comment": {"text": "ça marche ✓"}, "n": [1, 2.5, None]}
@@ -224,3 +226,35 @@ def test_encode_refuses_what_the_wire_cannot_carry(
     """A non-object body, NaN, a bad severity, topic or priority: EncodeError saying which."""
     with pytest.raises(EncodeError, match=detail):
         encode(topic, body, **kwargs)
+
+
+def test_a_fedmsg_message_forwarded_keeps_topic_body_id_and_time_and_fedora_messaging_reads_it(
+) -> None:  # fmt: skip
+    """forwarded(): a ZeroMQ envelope becomes fedora-messaging's format with its own msg_id,
+    sent-at from its timestamp (whole seconds) and the bridge marker; the library validates it."""
+    envelope = {"topic": TOPIC, "msg": BODY, "msg_id": "2024-1b2c", "i": 3,
+                "timestamp": WHEN.timestamp(), "username": "apache", "crypto": "x509"}  # fmt: skip
+    sent = forwarded(Message(TOPIC, envelope), BRIDGED)
+    theirs = fm.get_message(sent.routing_key, sent.properties, sent.body)
+    theirs.validate()
+    assert (theirs.topic, theirs.body, theirs.id) == (TOPIC, BODY, "2024-1b2c")
+    assert theirs._headers[BRIDGED] == "amqp"
+    back = decode(sent.routing_key, sent.properties, sent.body, 1 << 20, 0.0)
+    assert back.timestamp == WHEN.replace(microsecond=0).timestamp()
+
+
+def test_an_amqp_message_forwarded_keeps_its_schema_severity_and_filter_headers(
+    badge_schema: str,
+) -> None:
+    """forwarded() of a decoded fedora-messaging delivery keeps schema, package, severity and
+    the filter headers (it is still a BadgeMessage), and replaces only sent-at's source."""
+    theirs = BadgeMessage(topic=TOPIC, body=BODY)
+    message = decode(*fm_delivery(theirs), 1 << 20, 0.0)
+    sent = forwarded(message, BRIDGED)
+    again = fm.get_message(sent.routing_key, sent.properties, sent.body)
+    assert isinstance(again, BadgeMessage) and again.id == theirs.id
+    headers = sent.properties.headers
+    assert headers["fedora_messaging_schema_package"] == "hubtest_schemas"
+    assert headers["fedora_messaging_severity"] == WARNING
+    assert headers["fedora_messaging_user_alice"] is True
+    assert headers["sent-at"] == theirs._headers["sent-at"]

@@ -1,0 +1,1 @@
+"""Unit tests of the built-in consumers in consumers/."""
