@@ -22,7 +22,7 @@ from hub.routing.topics import TopicMatcher
 
 
 class RecorderConsumer(Consumer):
-    """Records topic, msg_id, the body and timings of each message it consumes."""
+    """Records topic, msg_id, send time, headers, the body and timings of each message."""
 
     topics = ["*"]
 
@@ -45,6 +45,8 @@ class RecorderConsumer(Consumer):
                 "consumer": self.name,
                 "topic": message.topic,
                 "msg_id": message.msg_id,
+                "timestamp": message.timestamp,
+                "headers": message.envelope.get("headers"),
                 "body": message.body,
                 "thread": threading.current_thread().name,
                 "done_at": time.time(),
