@@ -3,8 +3,8 @@
 Runs on the CLI's main thread, against ``<state_dir>/deadletters.sqlite`` (safe while the hub
 runs: SQLite in WAL mode). ``replay`` marks rows; the running hub (within a second) or the next
 one to start appends each marked message to that consumer's backlog only, and deletes the row.
-For an AMQP consumer (``--consumer NAME`` with ``source: amqp``) ``list``, ``replay`` and
-``purge`` work on its dead-letter queue on the broker instead (`hub.cli.broker_deadletters`).
+For an AMQP consumer (``--consumer NAME`` with ``source: amqp``) every action works on its
+dead-letter queue on the broker instead (`hub.cli.broker_deadletters`); ``show`` takes a msg_id.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from hub.cli.broker_deadletters import BrokerDeadLetters
+from hub.cli.broker_deadletters import BrokerDeadLetters, printable, why
 from hub.config import HubConfig
 from hub.storage.deadletters import DeadLetterStore
 
@@ -33,7 +33,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser] | None = None) -
     lst.add_argument("--consumer")
     lst.add_argument("--limit", type=int, default=100)
     show = action.add_parser("show", help="one dead letter (envelope, traceback)", parents=parents)
-    show.add_argument("id", type=int)
+    show.add_argument("id", help="its id; for an AMQP consumer (--consumer) its msg_id")
+    show.add_argument("--consumer")
     for name, text in (("replay", "send back to its consumer"), ("purge", "delete")):
         p = action.add_parser(name, help=f"{text}: --id, --consumer or --all", parents=parents)
         group = p.add_mutually_exclusive_group(required=True)
@@ -58,7 +59,10 @@ def cmd_deadletters(config: HubConfig, args: argparse.Namespace) -> int:
                       f"{row['msg_id']}\t{row['attempts']}x\t{row['error']}{mark}")  # fmt: skip
             return 0
         if args.action == "show":
-            return _show(store, args.id)
+            if not args.id.isdigit():
+                print(f"dead letter ids are numbers (see 'deadletters list'), not {args.id!r}")
+                return 2
+            return _show(store, int(args.id))
         if args.action == "replay":
             count = store.mark_replay(args.consumer, args.id)
             print(f"{count} dead letter(s) marked for replay")
@@ -73,8 +77,15 @@ def cmd_deadletters(config: HubConfig, args: argparse.Namespace) -> int:
 def _on_broker(dead: BrokerDeadLetters, args: argparse.Namespace) -> int:
     """An AMQP consumer's dead letters: its dead-letter queue on the broker."""
     if args.action == "list":
-        for topic, msg_id, why in dead.rows(args.limit):
-            print(f"{dead.dead}\t{args.consumer}\t{topic}\t{msg_id}\t{why}")
+        for row in dead.rows(args.limit):
+            print(f"{dead.dead}\t{args.consumer}\t{row['topic']}\t{row['msg_id']}\t"
+                  f"{why(row)}")  # fmt: skip
+    elif args.action == "show":
+        letter = dead.show(args.id)
+        if letter is None:
+            print(f"no dead letter with msg_id {args.id} in {dead.dead}")
+            return 1
+        print(printable(letter))
     elif args.action == "replay":
         print(f"{dead.replay()} dead letter(s) moved back to {dead.queue}")
     else:

@@ -198,8 +198,9 @@ def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
 def test_an_amqp_consumers_dead_letters_stay_on_the_broker_and_the_cli_lists_replays_purges(
     tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
 ) -> None:
-    """Messages that fail every attempt land in <queue>.dead-letters; `deadletters list` names
-    their topic and msg_id without consuming them, `replay` moves them back to the consumer's
+    """Messages that fail every attempt land in <queue>.dead-letters with the hub's reasons;
+    `deadletters list` names their topic, msg_id and error without consuming them, `show` prints
+    one with its traceback and body, `replay` moves them back to the consumer's
     own queue, `purge` empties the dead-letter queue."""
     prefix, root = names
     out = tmp_path / "rec.jsonl"
@@ -214,6 +215,11 @@ def test_an_amqp_consumers_dead_letters_stay_on_the_broker_and_the_cli_lists_rep
     listed = deadletters(hub, "list", "--consumer", "rec").splitlines()
     assert sorted(line.split("\t")[3] for line in listed) == sorted(sent)
     assert all(line.split("\t")[2] == f"{root}.bad" for line in listed)
+    assert all(line.split("\t")[4] == f"2x RuntimeError('told to fail on {root}.bad')"
+               for line in listed), listed  # fmt: skip
+    shown = deadletters(hub, "show", "--consumer", "rec", sent[0])
+    assert f"msg_id: {sent[0]}" in shown and "consumer: rec" in shown and "attempts: 2" in shown
+    assert "Traceback (most recent call last)" in shown and '"n": 0' in shown
     assert queue(rabbitmq, dead)["messages_ready"] == 3, "listing consumed nothing"
     assert "3 dead letter(s) moved back" in deadletters(hub, "replay", "--consumer", "rec")
     assert (queue(rabbitmq, own)["messages_ready"], queue(rabbitmq, dead)["messages_ready"]) == (

@@ -251,12 +251,13 @@ class AmqpConnection:
         counted: defer.Deferred[int] = declared.addCallback(lambda f: f.method.message_count)
         return counted
 
-    def publish(self, message: Encoded) -> defer.Deferred[None]:
-        """Publish to the exchange with confirms (`PublishChannel.publish`); fails at once
-        with `NotConnected` while there is no connection (the caller decides to retry)."""
+    def publish(self, message: Encoded, queue: str | None = None) -> defer.Deferred[None]:
+        """Publish to the exchange (or to ``queue`` by name) with confirms
+        (`PublishChannel.publish`); fails at once with `NotConnected` while there is no
+        connection (the caller decides to retry)."""
         if self._publish is None:
             return defer.fail(NotConnected(f"not connected to {redacted(self.url)}"))
-        return self._publish.publish(message)
+        return self._publish.publish(message, queue)
 
     def stop_consuming(self) -> defer.Deferred[None]:
         """Cancel every consumer (shutdown begins: no reconnect from now on); acks still work."""

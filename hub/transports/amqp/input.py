@@ -4,6 +4,10 @@ Runs on the reactor thread. Each AMQP consumer gets its queue (`QueueSpec`) and 
 (`hub.transports.amqp.source.BrokerSource`) from ``source_for`` before ``start``; deliveries go to
 the source of the queue they came from. Acks and nacks go back through here to the current
 connection, which refuses one from an older channel generation (the broker redelivers that message).
+A dead letter is published, with confirms, to the consumer's dead-letter queue with the hub's
+reasons, and acked only then; if that publish fails it is rejected without requeue instead
+(RabbitMQ dead-letters it with ``x-death`` only): never lost, at worst without its reasons, or
+(a crash between the confirm and the ack) dead-lettered and redelivered both.
 Once a second (the service's tick) ``refresh`` reads each queue's ready count for the backlog
 figure. Shutdown: ``stop_consuming`` first (nothing new arrives while consumers drain), then each
 source returns what is unfinished, then ``stop`` closes the connection.
@@ -12,6 +16,7 @@ source returns what is unfinished, then ``stop`` closes the connection.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +25,9 @@ from twisted.internet import defer
 
 from hub.config import AmqpConfig
 from hub.plugins.loader import LoadedConsumer
-from hub.transports.amqp.channel import Delivery, QueueSpec
+from hub.transports.amqp.channel import DEAD_LETTER_SUFFIX, Delivery, QueueSpec
 from hub.transports.amqp.connection import AmqpConnection
+from hub.transports.amqp.deadletter import Why, copy
 from hub.transports.amqp.params import TlsFiles
 from hub.transports.amqp.source import BrokerSource, Counts
 
@@ -82,6 +88,18 @@ class AmqpInput:
     def nack(self, tag: int, generation: int, requeue: bool) -> bool:
         return self.connection is not None and self.connection.nack(tag, generation, requeue)
 
+    def dead_letter(self, delivery: Delivery, topic: str, why: Why) -> None:
+        """Publish ``delivery`` with ``why`` to its dead-letter queue, then ack it."""
+        connection = self.connection
+        if connection is None:
+            return  # no channel: the broker redelivers it, and it fails again
+        letter = copy(delivery, topic, why, dt.datetime.now(dt.UTC))
+        sent = connection.publish(letter, queue=delivery.queue + DEAD_LETTER_SUFFIX)
+        sent.addCallbacks(
+            lambda _: connection.ack(delivery.tag, delivery.generation),
+            _copy_failed, errbackArgs=(connection, delivery, topic, why),
+        )  # fmt: skip
+
     def halt(self, consumer: str) -> None:
         """``consumer`` halted: stop consuming its queue, return its unfinished deliveries."""
         for name, source in self.sources.items():
@@ -116,3 +134,13 @@ class AmqpInput:
 
 def _keep(failure: Any) -> None:
     log.debug("AMQP: cannot read a queue's ready count: %s", failure.value)
+
+
+def _copy_failed(
+    failure: Any, connection: AmqpConnection, delivery: Delivery, topic: str, why: Why
+) -> None:
+    log.warning("consumer %s: %s (msg_id %s): the dead letter with its reasons was not "
+                "confirmed (%s); rejecting it, RabbitMQ dead-letters it without them",
+                why.consumer, topic, delivery.properties.message_id or "-",
+                failure.value)  # fmt: skip
+    connection.nack(delivery.tag, delivery.generation, False)

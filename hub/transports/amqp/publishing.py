@@ -55,13 +55,16 @@ class PublishChannel:
         self.reopened += 1
         self.open().addErrback(lambda f: log.warning("AMQP publishing channel: %r", f.value))
 
-    def publish(self, message: Encoded) -> defer.Deferred[None]:
-        """Publish ``message``; the Deferred fires once the broker confirms it."""
+    def publish(self, message: Encoded, queue: str | None = None) -> defer.Deferred[None]:
+        """Publish ``message`` (to the exchange; or, given ``queue``, straight to that queue
+        through the default exchange, mandatory: a missing queue fails it); the Deferred fires
+        once the broker confirms it."""
         channel = self.channel
         if channel is None or not channel.is_open:
             return defer.fail(NotConnected("no publishing channel open"))
+        exchange, key = (self.exchange, message.routing_key) if queue is None else ("", queue)
         sent = channel.basic_publish(
-            self.exchange, message.routing_key, message.body, message.properties
+            exchange, key, message.body, message.properties, mandatory=queue is not None
         )
         done: defer.Deferred[None] = sent.addCallbacks(
             lambda _: None, _failed, errbackArgs=(message.routing_key,)

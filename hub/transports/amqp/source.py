@@ -9,8 +9,9 @@ This is the broker side of the seam in `hub.transports.base`: the broker keeps t
 nothing is written to the local log. Each delivery gets a seq of this source's own (the window
 tracks commits by seq, as for the log) mapped to its delivery tag and channel generation. A
 message is acknowledged only once it is finished: done, dropped on purpose, or dead-lettered --
-a dead letter is rejected without requeue, so the broker moves it to the consumer's
-dead-letter queue (``<queue>.dead-letters``), where every hub sharing the consumer sees it. What
+a dead letter (and a delivery that cannot be decoded) goes to the consumer's dead-letter queue
+(``<queue>.dead-letters``) with the hub's reasons (`hub.transports.amqp.deadletter`), where
+every hub sharing the consumer sees it. What
 is not finished at a halt or a shutdown goes back to the queue (nack with requeue); a delivery
 whose channel is gone is not acked at all (the broker redelivers it).
 """
@@ -26,15 +27,13 @@ from typing import Any, Protocol
 from hub.errors import DecodeError
 from hub.message import Message
 from hub.transports.amqp.channel import Delivery
+from hub.transports.amqp.deadletter import TOPIC as TOPIC_HEADER
+from hub.transports.amqp.deadletter import Why
 from hub.transports.amqp.wire import decode
 from hub.workers.delivery import DeadLetter
 from hub.workers.workqueue import Item, WorkQueue
 
 log = logging.getLogger(__name__)
-
-# A replayed dead letter reaches its queue by name (the default exchange), so its routing key is
-# the queue's: `hub.cli.broker_deadletters` keeps the topic in this header
-TOPIC_HEADER = "consumer_hub_topic"
 
 
 class Settler(Protocol):
@@ -42,6 +41,7 @@ class Settler(Protocol):
 
     def ack(self, tag: int, generation: int) -> bool: ...
     def nack(self, tag: int, generation: int, requeue: bool) -> bool: ...
+    def dead_letter(self, delivery: Delivery, topic: str, why: Why) -> None: ...
 
 
 class Counts(Protocol):
@@ -87,9 +87,9 @@ class BrokerSource:
         self.max_message_bytes = max_message_bytes
         self.queue = BrokerWindow(name, window, finished=self._finished)
         self.ready = 0  # messages ready in the broker's queue (the last count read)
-        self._tags: dict[int, tuple[int, int]] = {}  # seq -> (delivery tag, generation)
+        self._deliveries: dict[int, Delivery] = {}  # seq -> its delivery, until settled
         self._next = 0
-        self._rejected: set[int] = set()  # dead-lettered seqs: rejected, not acked
+        self._rejected: dict[int, DeadLetter] = {}  # dead-lettered seqs, not to be acked
         self._lock = threading.Lock()  # _rejected: added on worker threads
 
     # -- worker threads -------------------------------------------------------------------
@@ -98,10 +98,10 @@ class BrokerSource:
         return self.queue.get_many(limit)
 
     def add(self, letter: DeadLetter) -> None:
-        """Dead-letter ``letter`` (`hub.workers.delivery.DeadLetters`): it is rejected without
-        requeue when finished, and the broker moves it to the dead-letter queue."""
+        """Dead-letter ``letter`` (`hub.workers.delivery.DeadLetters`): when finished it goes
+        to the dead-letter queue with the hub's reasons instead of being acked."""
         with self._lock:
-            self._rejected.add(letter.seq)
+            self._rejected[letter.seq] = letter
 
     def _finished(self, seqs: list[int]) -> None:
         self.call_from_thread(self.settle, seqs)
@@ -127,7 +127,7 @@ class BrokerSource:
             self.counts.on_decode_error(error.cause)
             log.warning("consumer %s: rejected a delivery on %s (msg_id %s): %s", self.name,
                         delivery.routing_key, _msg_id(delivery), error)  # fmt: skip
-            self.settler.nack(delivery.tag, delivery.generation, False)
+            self.settler.dead_letter(delivery, topic, Why(self.name, f"cannot decode: {error}"))
             return
         if not self.accepts(message.topic):
             self.counts.on_unmatched(1)
@@ -138,34 +138,35 @@ class BrokerSource:
     def _put(self, message: Message, delivery: Delivery) -> None:
         seq = self._next
         self._next += 1
-        self._tags[seq] = (delivery.tag, delivery.generation)
+        self._deliveries[seq] = delivery
         self.counts.on_enqueued(self.name, 1)
         self.queue.put_many([Item(message, time.monotonic(), seq)])
 
     def settle(self, seqs: list[int]) -> None:
-        """Finished messages: ack them, or reject the dead-lettered ones."""
+        """Finished messages: ack them, or dead-letter the dead-lettered ones."""
         with self._lock:
-            rejected = self._rejected & set(seqs)
-            self._rejected -= rejected
+            rejected = {seq: self._rejected.pop(seq) for seq in seqs if seq in self._rejected}
         for seq in seqs:
-            tag = self._tags.pop(seq, None)
-            if tag is None:
+            delivery = self._deliveries.pop(seq, None)
+            if delivery is None:
                 continue
-            if seq in rejected:
-                self.settler.nack(*tag, False)
-            else:
-                self.settler.ack(*tag)
+            letter = rejected.get(seq)
+            if letter is None:
+                self.settler.ack(delivery.tag, delivery.generation)
+                continue
+            why = Why(self.name, letter.error, letter.traceback, letter.attempts)
+            self.settler.dead_letter(delivery, letter.topic, why)
 
     def return_unfinished(self) -> int:
         """Halt or shutdown: every delivery not finished goes back to the queue; how many."""
         self.queue.drain_remaining()
-        tags, self._tags = self._tags, {}
-        for tag, generation in tags.values():
-            self.settler.nack(tag, generation, True)
-        if tags:
+        deliveries, self._deliveries = self._deliveries, {}
+        for delivery in deliveries.values():
+            self.settler.nack(delivery.tag, delivery.generation, True)
+        if deliveries:
             log.info("consumer %s: %d unfinished message(s) returned to its queue", self.name,
-                     len(tags))  # fmt: skip
-        return len(tags)
+                     len(deliveries))  # fmt: skip
+        return len(deliveries)
 
 
 def _msg_id(delivery: Delivery) -> Any:

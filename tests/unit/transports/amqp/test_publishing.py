@@ -21,13 +21,15 @@ class FakeChannel:
         self.is_open = True
         self.on_closed: defer.Deferred[Any] = defer.Deferred()
         self.confirms: list[defer.Deferred[Any]] = []
-        self.sent: list[tuple[str, str, bytes]] = []
+        self.sent: list[tuple[str, str, bytes, bool]] = []
 
     def confirm_delivery(self) -> defer.Deferred[None]:
         return defer.succeed(None)
 
-    def basic_publish(self, exchange: str, key: str, body: bytes, props: Any) -> Any:
-        self.sent.append((exchange, key, body))
+    def basic_publish(
+        self, exchange: str, key: str, body: bytes, props: Any, mandatory: bool = False
+    ) -> Any:
+        self.sent.append((exchange, key, body, mandatory))
         self.confirms.append(defer.Deferred())
         return self.confirms[-1]
 
@@ -59,9 +61,18 @@ def test_the_deferred_fires_only_when_the_broker_confirms() -> None:
     """publish() sends to the exchange at once and fires on the broker's ack."""
     proto, publisher = opened()
     sent = publisher.publish(encode("a.b", {"k": 1}))
-    assert not sent.called and proto.channels[0].sent == [("amq.topic", "a.b", b'{"k": 1}')]
+    assert not sent.called
+    assert proto.channels[0].sent == [("amq.topic", "a.b", b'{"k": 1}', False)]
     proto.channels[0].confirms[0].callback("ack")
     assert outcome(sent) is None
+
+
+def test_a_publish_to_a_queue_goes_by_name_through_the_default_exchange_mandatory() -> None:
+    """publish(queue=...) sends to "" with the queue's name as key, mandatory (no silent loss
+    when the queue is gone)."""
+    proto, publisher = opened()
+    publisher.publish(encode("a.b", {"k": 1}), queue="q.dead-letters")
+    assert proto.channels[0].sent == [("", "q.dead-letters", b'{"k": 1}', True)]
 
 
 @pytest.mark.parametrize(
