@@ -16,8 +16,13 @@ How each consumer is treated (by comparing old and new ``enabled_consumers``):
   queue, so nothing is lost, repeated or reordered, and the two never run at the same time.
 - added (or enabled): its threads start and run ``setup()``; it joins the routes afterwards.
 
-SUB subscriptions follow the routes. Settings other than consumers and ``log_level`` (endpoints,
-sockets, status, statsd, limits) need a restart; a reload logs which of them it left alone.
+SUB subscriptions follow the routes. An AMQP consumer's queue is its route: a removed or
+changed one stops consuming at once (``basic.cancel``), drains, and what it had not finished
+goes back to the queue (never dropped: the broker keeps it); a new or changed one consumes once
+its ``setup()`` returned, its changed topics' keys bound and its old ones unbound. A change of
+``source``, or of an AMQP consumer's ``ordered``, is refused. Settings other than consumers and
+``log_level`` (endpoints, sockets, status, statsd, limits) need a restart; a reload logs which
+of them it left alone.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from hub.lifecycle.reload_plan import (
     ConsumerDiff,
     diff_consumers,
     live_config,
-    refuse_amqp_changes,
+    refuse_unreloadable,
     restart_only_changes,
 )
 from hub.observe.logsetup import set_level
@@ -55,6 +60,15 @@ class ReloadResult(NamedTuple):
     summary: str
 
 
+class BrokerQueues(Protocol):
+    """What a reload asks of the broker for AMQP consumers (`hub.lifecycle.transports`; each a
+    no-op for a ZeroMQ consumer)."""
+
+    def consume(self, consumer: str) -> defer.Deferred[Any]: ...
+    def cancel(self, consumer: str) -> None: ...
+    def release(self, consumer: str) -> int: ...
+
+
 class Reloadable(Protocol):
     """What a reload asks of the hub (`hub.lifecycle.service.HubService` provides it)."""
 
@@ -62,6 +76,8 @@ class Reloadable(Protocol):
     reactor: Any  # its clock: callLater
     consumers: Consumers  # the running consumers: their lives, windows, start
 
+    @property
+    def broker_queues(self) -> BrokerQueues: ...  # AMQP consumers' queues
     @property
     def stopping(self) -> bool: ...
     def apply_config(self, config: HubConfig) -> None: ...
@@ -139,7 +155,7 @@ class Reloader:
         try:
             new = self.load(self.config_path)
             diff = diff_consumers(old.enabled_consumers, new.enabled_consumers)
-            refuse_amqp_changes(old, new, diff)
+            refuse_unreloadable(old, new, diff)
             fresh = self._load_plugins(new, diff)
         except (ConfigError, PluginLoadError) as err:
             log.error("reload rejected, keeping the running configuration: %s", err)
@@ -174,6 +190,8 @@ class Reloader:
         for name in diff.changed:
             self._routes[name] = (fresh[name], queues[name])
         svc.set_routes(self._routes)
+        for name in (*diff.removed, *diff.changed):
+            svc.broker_queues.cancel(name)  # AMQP: nothing new reaches the old instance
         results = await defer.gatherResults(
             [
                 *(defer.ensureDeferred(self._start_added(fresh[n])) for n in diff.added),
@@ -217,9 +235,11 @@ class Reloader:
             self.service.forget_consumer(name)
             if self._routes.pop(name, None) is not None:
                 self.service.set_routes(self._routes)
+            self.service.broker_queues.release(name)
             if queue is not None:
                 _drop(self.service, name, queue.drain_remaining(), "its setup() failed")
             return False
+        await self.service.broker_queues.consume(name)
         log.info("reload: consumer %s started", name)
         return True
 
@@ -233,6 +253,10 @@ class Reloader:
         log.info("reload: draining consumer %s (%d in memory)", name, len(life.queue))
         if await life.drain(timeout) is not Drained.IN_TIME:
             log.warning("reload: consumer %s did not drain in %.0f s; stopped it", name, timeout)
+        returned = svc.broker_queues.release(name) if life.loaded.config.source == "amqp" else 0
+        if returned:
+            log.info("reload: consumer %s: %d unfinished message(s) returned to its queue", name,
+                     returned)  # fmt: skip
         left = life.queue.drain_remaining()
         if left and successor is not None:
             successor.give_back(left)

@@ -54,13 +54,17 @@ def live_config(old: HubConfig, new: HubConfig) -> HubConfig:
     )
 
 
-def refuse_amqp_changes(old: HubConfig, new: HubConfig, diff: ConsumerDiff) -> None:
-    """AMQP consumers' queues are declared on the connection at start-up: adding, removing or
-    changing one needs a restart (the whole reload is refused, naming them)."""
-    both = {**old.enabled_consumers, **new.enabled_consumers}
-    touched = (*diff.added, *diff.removed, *diff.changed)
-    amqp = sorted(n for n in touched if both[n].source == "amqp"
-                  or old.enabled_consumers.get(n, both[n]).source == "amqp")  # fmt: skip
-    if amqp:
-        raise ConfigError(f"consumers {', '.join(amqp)}: AMQP consumers change only with a "
-                          "restart (systemctl restart)")  # fmt: skip
+def refuse_unreloadable(old: HubConfig, new: HubConfig, diff: ConsumerDiff) -> None:
+    """Changes a reload cannot make (the whole reload is refused, naming them): a consumer
+    switching ``source`` (its backlog would stay behind in the log or on the broker), and an
+    AMQP consumer changing ``ordered`` (the queue's arguments: the broker refuses to redeclare
+    it; delete the queue or rename the consumer)."""
+    before, after = old.enabled_consumers, new.enabled_consumers
+    refused = [f"consumer {n}: source {before[n].source} -> {after[n].source}"
+               for n in diff.changed if before[n].source != after[n].source]  # fmt: skip
+    refused += [f"consumer {n}: ordered {before[n].ordered} -> {after[n].ordered} (an AMQP "
+                "queue's arguments cannot change; delete the queue or rename the consumer)"
+                for n in diff.changed if after[n].source == "amqp"
+                and before[n].ordered != after[n].ordered]  # fmt: skip
+    if refused:
+        raise ConfigError("; ".join(refused) + ": restart the hub for these changes")

@@ -69,6 +69,7 @@ class HubService:
             on_failure=self.failed.errback,
         )  # fmt: skip
         self.input = self.transports.zmq
+        self.broker_queues = self.transports  # a reload's AMQP side (consume, cancel, release)
         self.publisher = self.transports.output
         self.router = Router()
         self.enqueuer = self._enqueuer()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import zmq
+from twisted.internet import defer
 
 from hub.config import HubConfig
 from hub.plugins.loader import LoadedConsumer
@@ -82,6 +83,25 @@ class Transports:
         queue (a ZeroMQ one keeps its backlog in the log)."""
         if self.amqp is not None:
             self.amqp.halt(consumer)
+
+    def consume(self, consumer: str) -> defer.Deferred[Any]:
+        """A reload started ``consumer``: an AMQP one consumes its queue from now on (fires
+        once it does)."""
+        if self.amqp is not None and self._amqp(consumer):
+            return self.amqp.consume(consumer)
+        return defer.succeed(None)
+
+    def cancel(self, consumer: str) -> None:
+        """A reload removes or replaces ``consumer``: an AMQP one stops consuming its queue."""
+        if self.amqp is not None and self._amqp(consumer):
+            self.amqp.cancel(consumer)
+
+    def release(self, consumer: str) -> int:
+        """An AMQP ``consumer`` drained: its unfinished deliveries go back to its queue."""
+        return self.amqp.release(consumer) if self.amqp is not None else 0
+
+    def _amqp(self, consumer: str) -> bool:
+        return any(s.name == consumer for s in self.amqp.sources.values()) if self.amqp else False
 
     def refresh(self) -> None:
         """Once a second: the brokers' ready counts (the AMQP consumers' backlog)."""

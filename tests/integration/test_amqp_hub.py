@@ -169,7 +169,8 @@ def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
     tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
 ) -> None:
     """hub.Halt: that consumer stops consuming its queue and nothing it held stays unacked: the
-    halting message and every one after it are ready in the queue for another hub."""
+    halting message and every one after it are ready in the queue for another hub, and the
+    connection stays up."""
     prefix, root = names
     out = tmp_path / "t.jsonl"
     trouble = {"t": {"class": "tests.plugins:Troublemaker", "topics": [f"{root}.*"],
@@ -192,6 +193,7 @@ def test_a_halted_amqp_consumer_returns_what_it_held_to_its_queue(
         "no consumer, no unacked",
     )
     assert state["messages_ready"] == 21 and sorted(recorded_ids(out)) == sorted(before)
+    assert "reconnecting" not in hub.log_text(), "the halt cancelled one queue, not the channel"
     assert hub.stop() == 0
 
 

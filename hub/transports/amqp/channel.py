@@ -98,6 +98,7 @@ class ConsumeChannel:
         self.unsettled: set[int] = set()
         self._consumers: dict[str, str] = {}  # consumer tag -> queue name
         self._cancelling = False
+        self._cancelled: set[str] = set()  # consumer tags cancelled on purpose (halt, reload)
 
     @defer.inlineCallbacks
     def setup(self, exchange: str, queues: Sequence[QueueSpec]) -> Generator[Any, Any, None]:
@@ -109,10 +110,25 @@ class ConsumeChannel:
         for spec in queues:
             yield self._declare(exchange, spec)
         for spec in queues:
-            yield self.channel.basic_qos(prefetch_count=spec.prefetch or 0)
-            source, tag = yield self.channel.basic_consume(spec.name, auto_ack=False)
-            self._consumers[tag] = spec.name
-            self._read(spec.name, source)
+            yield self._consume(spec)
+
+    @defer.inlineCallbacks
+    def add(
+        self, exchange: str, spec: QueueSpec, unbind: Sequence[str] = ()
+    ) -> Generator[Any, Any, None]:
+        """One more queue on this live channel (a reload started its consumer): declared,
+        bound, the ``unbind`` keys (its old topics') removed, consumed."""
+        yield self._declare(exchange, spec)
+        for key in unbind:
+            yield self.channel.queue_unbind(spec.name, exchange, routing_key=key)
+        yield self._consume(spec)
+
+    @defer.inlineCallbacks
+    def _consume(self, spec: QueueSpec) -> Generator[Any, Any, None]:
+        yield self.channel.basic_qos(prefetch_count=spec.prefetch or 0)
+        source, tag = yield self.channel.basic_consume(spec.name, auto_ack=False)
+        self._consumers[tag] = spec.name
+        self._read(spec.name, source, tag)
 
     @defer.inlineCallbacks
     def _declare(self, exchange: str, spec: QueueSpec) -> Generator[Any, Any, None]:
@@ -125,13 +141,13 @@ class ConsumeChannel:
             yield self.channel.queue_bind(spec.name, exchange, routing_key=key)
 
     @defer.inlineCallbacks
-    def _read(self, queue: str, source: Any) -> Generator[Any, Any, None]:
+    def _read(self, queue: str, source: Any, tag: str) -> Generator[Any, Any, None]:
         """Hand each delivery on; when the consumer ends (cancel, close), fire ``ended``."""
         while True:
             try:
                 item = yield source.get()
             except Exception as exc:  # the queue object is closed with the reason
-                if not self.ended.called:
+                if not self.ended.called and tag not in self._cancelled:
                     self.ended.callback(f"consumer of {queue} ended: {exc!r}")
                 return
             method = item.method
@@ -177,10 +193,12 @@ class ConsumeChannel:
 
     @defer.inlineCallbacks
     def cancel_queue(self, queue: str) -> Generator[Any, Any, None]:
-        """Stop consuming ``queue`` only (its consumer halted); the others go on."""
+        """Stop consuming ``queue`` only (its consumer halted, or a reload removed it); the
+        others go on, and its end is not the channel's."""
         for tag, name in list(self._consumers.items()):
             if name == queue and self.channel.is_open:
                 del self._consumers[tag]
+                self._cancelled.add(tag)
                 yield self.channel.basic_cancel(tag)
 
     @property

@@ -4,13 +4,8 @@ Everything here runs on the reactor thread; call every method from it (a worker 
 a publish over with ``reactor.callFromThread``). It knows nothing of consumers or workers: it
 takes a clock/reactor, a URL and callables, and gives `Delivery` objects to ``on_delivery``.
 
-Why pika's Twisted adapter (``pika.adapters.twisted_connection.TwistedProtocolConnection``)
-and not fedora-messaging's Twisted protocol, which is built on it: fedora-messaging's
-``Consumer`` decides the ack itself (after its callback, run in Twisted's thread pool, one
-message at a time), reads its global ``config.conf`` and restarts consumers its own way. The
-hub needs the opposite: deliveries handed to its own per-consumer threads, an ack only when
-the hub says the message is finished, and a generation on every delivery tag. pika's adapter
-gives exactly the AMQP methods; the wire format is reproduced (and tested) in `wire`.
+It is pika's Twisted adapter, not fedora-messaging's protocol built on it, because the hub
+decides each ack itself, on its own threads (docs/amqp.md, "The connection").
 
 A connection attempt opens the TCP (or TLS) connection, waits for the AMQP handshake, opens the
 consuming channel (`ConsumeChannel`: declares, binds, prefetch, consume) and the publishing
@@ -28,14 +23,14 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import pika.exceptions
-from pika.adapters.twisted_connection import TwistedProtocolConnection
-from twisted.internet import defer, endpoints, protocol
+from twisted.internet import defer, endpoints
 
 from hub.transports.amqp.channel import ConsumeChannel, Delivery, QueueSpec
 from hub.transports.amqp.errors import NotConnected, reason_of
 from hub.transports.amqp.params import (
     DEFAULT_BACKOFF,
     Backoff,
+    RememberingProtocol,
     TlsFiles,
     endpoint,
     parameters,
@@ -45,17 +40,6 @@ from hub.transports.amqp.publishing import PublishChannel
 from hub.transports.amqp.wire import Encoded
 
 log = logging.getLogger(__name__)
-
-
-class _Protocol(TwistedProtocolConnection):  # type: ignore[misc] # pika ships no types
-    """pika's protocol, remembering why the TCP/TLS connection was lost (pika's own error
-    for a failed handshake is only ``AMQPConnectionError(1)``; this keeps, e.g., the TLS error)."""
-
-    lost_reason: Any = None
-
-    def connectionLost(self, reason: Any = protocol.connectionDone) -> None:
-        self.lost_reason = reason
-        super().connectionLost(reason)
 
 
 class AmqpConnection:
@@ -126,7 +110,7 @@ class AmqpConnection:
     @defer.inlineCallbacks
     def _open(self) -> Generator[Any, Any, tuple[Any, ConsumeChannel, PublishChannel]]:
         target = endpoint(self.reactor, self.params, self.tls, self.connect_timeout_s)
-        proto = _Protocol(self.params, custom_reactor=self.reactor)
+        proto = RememberingProtocol(self.params, custom_reactor=self.reactor)
         self._proto = proto
         yield endpoints.connectProtocol(target, proto)
         yield proto.ready
@@ -237,14 +221,31 @@ class AmqpConnection:
     def halt(self, queue: str) -> None:
         """Stop consuming ``queue`` now and after every reconnect (its consumer halted)."""
         self.halted.add(queue)
+        self._cancel(queue)
+
+    def consume_queue(self, spec: QueueSpec, unbind: Sequence[str] = ()) -> defer.Deferred[Any]:
+        """Consume ``spec`` from now on and after every reconnect (a reload started it): declared,
+        bound, ``unbind`` keys removed, consumed; fires when done (at once when disconnected)."""
+        self.queues = (*(q for q in self.queues if q.name != spec.name), spec)
+        self.halted.discard(spec.name)
+        consume = self._consume
+        if consume is None or not consume.channel.is_open:  # the next connect declares it
+            return defer.succeed(None)
+        added = consume.add(self.exchange, spec, unbind)
+        return added.addErrback(lambda f: self._consumer_ended(f"adding: {f.value!r}", consume))
+
+    def forget_queue(self, queue: str) -> None:
+        """Stop consuming ``queue`` for good (a reload removed it); its deliveries stay ackable."""
+        self.queues = tuple(q for q in self.queues if q.name != queue)
+        self._cancel(queue)
+
+    def _cancel(self, queue: str) -> None:
         if self._consume is not None:
-            self._consume.cancel_queue(queue).addErrback(
-                lambda f: log.warning("cancel of %s: %s", queue, f.value)
-            )
+            cancelled = self._consume.cancel_queue(queue)
+            cancelled.addErrback(lambda f: log.warning("cancel of %s: %s", queue, f.value))
 
     def ready(self, queue: str) -> defer.Deferred[int]:
-        """How many messages are ready in ``queue`` (a passive ``queue.declare``); fails with
-        `NotConnected` while there is no consuming channel."""
+        """Messages ready in ``queue`` (a passive declare); `NotConnected` with no channel."""
         if not self.connected or self._consume is None:
             return defer.fail(NotConnected(f"not connected to {redacted(self.url)}"))
         declared = self._consume.channel.queue_declare(queue, passive=True)

@@ -46,6 +46,8 @@ class AmqpInput:
         self.specs: list[QueueSpec] = []
         self.sources: dict[str, BrokerSource] = {}  # queue name -> source
         self.connection: AmqpConnection | None = None
+        self._bound: dict[str, tuple[str, ...]] = {}  # queue -> the keys this hub bound
+        self._stale: dict[str, tuple[str, ...]] = {}  # queue -> keys a reload no longer wants
 
     def source_for(
         self, consumer: LoadedConsumer, *, counts: Counts, max_message_bytes: int
@@ -59,12 +61,15 @@ class AmqpInput:
             queue_type=self.config.queue_type, prefetch=window,
         )  # fmt: skip
         spec = dataclasses.replace(spec, single_active_consumer=consumer.config.ordered)
+        bound = self._bound.get(spec.name, ())  # a reload changed it: unbind its old keys
+        self._stale[spec.name] = tuple(k for k in bound if k not in spec.binding_keys)
+        self._bound[spec.name] = spec.binding_keys
         source = BrokerSource(
             consumer.name, accepts=consumer.matcher.matches, window=window, settler=self,
             counts=counts, call_from_thread=self.reactor.callFromThread,
             max_message_bytes=max_message_bytes,
         )  # fmt: skip
-        self.specs.append(spec)
+        self.specs = [*(s for s in self.specs if s.name != spec.name), spec]
         self.sources[spec.name] = source
         return source
 
@@ -108,6 +113,33 @@ class AmqpInput:
                     self.connection.halt(name)
                 source.return_unfinished()
 
+    # -- a reload (hub.lifecycle.reload) adds, removes and replaces AMQP consumers --------------
+
+    def consume(self, consumer: str) -> defer.Deferred[Any]:
+        """``consumer`` (started by a reload) consumes its queue from now on; fires once it
+        does (or, disconnected, at once: the next connection declares it)."""
+        spec = next(s for s in self.specs if s.name == self._queue_of(consumer))
+        if self.connection is None:  # start() declares it with the rest
+            return defer.succeed(None)
+        return self.connection.consume_queue(spec, self._stale.pop(spec.name, ()))
+
+    def cancel(self, consumer: str) -> None:
+        """``consumer`` is being removed or replaced: nothing new reaches it; what it holds it
+        still finishes, and acks."""
+        if self.connection is not None:
+            self.connection.forget_queue(self._queue_of(consumer))
+
+    def release(self, consumer: str) -> int:
+        """``consumer`` drained (or ran out of time): what it had not finished goes back to its
+        queue, and its source is forgotten; how many went back."""
+        queue = self._queue_of(consumer)
+        source = self.sources.pop(queue, None)
+        self.specs = [s for s in self.specs if s.name != queue]
+        return source.return_unfinished() if source is not None else 0
+
+    def _queue_of(self, consumer: str) -> str:
+        return f"{self.config.queue_prefix}.{consumer}"
+
     def refresh(self) -> None:
         """Read each queue's ready count into its source (a failure keeps the last one)."""
         if not self.connected or self.connection is None:
@@ -129,7 +161,11 @@ class AmqpInput:
         return self.connection.stop()
 
     def _deliver(self, delivery: Delivery) -> None:
-        self.sources[delivery.queue].offer(delivery)
+        source = self.sources.get(delivery.queue)
+        if source is None:  # sent before the cancel of a consumer a reload removed took hold
+            self.nack(delivery.tag, delivery.generation, True)
+            return
+        source.offer(delivery)
 
 
 def _keep(failure: Any) -> None:

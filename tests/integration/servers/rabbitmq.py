@@ -228,6 +228,13 @@ class RabbitMQ:
         out = self.ctl("list_queues", "-q", "--formatter", "json", *fields)
         return {row["name"]: row for row in json.loads(out or "[]")}
 
+    def bindings(self, queue: str, exchange: str = "amq.topic") -> set[str]:
+        """The routing keys ``queue`` is bound with on ``exchange``."""
+        fields = ("source_name", "destination_name", "routing_key")
+        out = self.ctl("list_bindings", "-q", "--formatter", "json", *fields)
+        return {row["routing_key"] for row in json.loads(out or "[]")
+                if row["source_name"] == exchange and row["destination_name"] == queue}  # fmt: skip
+
     def logs(self, lines: int = 40) -> str:
         """The last lines of the node's console output and log, for failure messages."""
         parts = []

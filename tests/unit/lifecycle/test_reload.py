@@ -1,6 +1,6 @@
-"""hub.lifecycle.reload's decisions (diff, restart-only settings, rejection) and its drain deadline,
-and
-hub.daemon's status line, against small fakes on a fake reactor clock."""
+"""hub.lifecycle.reload's decisions (diff, restart-only settings, rejection), its drain deadline
+and an AMQP consumer's release, and hub.daemon's status line, against small fakes on a fake
+reactor clock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from hub.config import ConsumerConfig, HubConfig, config_from_dict
 from hub.errors import ConfigError
 from hub.lifecycle.daemon import status_line
 from hub.lifecycle.reload import Reloader
-from hub.lifecycle.reload_plan import diff_consumers, live_config, restart_only_changes
+from hub.lifecycle.reload_plan import (
+    diff_consumers,
+    live_config,
+    refuse_unreloadable,
+    restart_only_changes,
+)
 from hub.message import Message
 from hub.workers.life import ConsumerLife
 from hub.workers.workqueue import Item, WorkQueue
@@ -45,12 +50,33 @@ def test_restart_only_changes_and_live_config() -> None:
     assert live.endpoints == old.endpoints and live.log_level == "DEBUG"
 
 
-def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any:
+class FakeBroker:
+    """The broker side of a reload: records what it was asked, returns ``unfinished``."""
+
+    def __init__(self, unfinished: int = 0) -> None:
+        self.unfinished = unfinished
+        self.calls: list[tuple[str, str]] = []
+
+    def consume(self, consumer: str) -> defer.Deferred[None]:
+        self.calls.append(("consume", consumer))
+        return defer.succeed(None)
+
+    def cancel(self, consumer: str) -> None:
+        self.calls.append(("cancel", consumer))
+
+    def release(self, consumer: str) -> int:
+        self.calls.append(("release", consumer))
+        return self.unfinished
+
+
+def _fake_service(
+    clock: task.Clock, queue: WorkQueue, config: HubConfig, source: str = "zmq"
+) -> Any:
     workers = SimpleNamespace(closed=False, aborted=False, busy=[None])
     workers.close = lambda: setattr(workers, "closed", True)
     workers.abort = lambda: setattr(workers, "aborted", True)
     life = ConsumerLife(
-        loaded=SimpleNamespace(name="c"),  # type: ignore[arg-type]
+        loaded=SimpleNamespace(name="c", config=SimpleNamespace(source=source)),  # type: ignore[arg-type]
         queue=queue,
         workers=workers,  # type: ignore[arg-type]
         clock=clock,
@@ -63,6 +89,7 @@ def _fake_service(clock: task.Clock, queue: WorkQueue, config: HubConfig) -> Any
         stopping=False,
         forgotten=[],
         dropped=[],
+        broker_queues=FakeBroker(unfinished=2),
     )
     svc.forget_consumer = svc.forgotten.append
     svc.count_dropped = lambda *args: svc.dropped.append(args)
@@ -117,6 +144,41 @@ def test_drain_in_time_cancels_deadline_and_drops_nothing() -> None:
     stopped.callback("c")
     assert done.called and clock.getDelayedCalls() == []
     assert svc.dropped == [] and svc.forgotten == ["c"]
+
+
+def test_an_amqp_consumer_drained_by_a_reload_returns_its_rest_to_the_broker() -> None:
+    """A removed AMQP consumer: after its drain its unfinished deliveries are released to its
+    queue (the broker keeps them), nothing is counted as dropped."""
+    clock = task.Clock()
+    config = config_from_dict({"endpoints": ["tcp://127.0.0.1:1"]})
+    svc, stopped = _fake_service(clock, WorkQueue("c", 10), config, source="amqp")
+    done = defer.ensureDeferred(Reloader(svc, "x")._drain("c", None))
+    stopped.callback("c")
+    assert done.called and svc.broker_queues.calls == [("release", "c")]
+    assert svc.dropped == [] and svc.forgotten == ["c"]
+
+
+def test_a_reload_refuses_a_source_switch_and_an_ordered_change() -> None:
+    """zmq -> amqp, and ordered on an AMQP consumer, are refused naming the consumer; other
+    changes to an AMQP consumer (topics, threads) are not."""
+    amqp = {"url": "amqp://localhost/", "queue_prefix": "p"}
+    base = {"endpoints": ["tcp://127.0.0.1:1"], "amqp": amqp, "publish_to": "amqp"}
+
+    def config(**consumer: Any) -> HubConfig:
+        return config_from_dict({**base, "consumers": {"c": {"class": "recorder", **consumer}}})
+
+    def refused(old: HubConfig, new: HubConfig) -> str:
+        try:
+            refuse_unreloadable(old, new, diff_consumers(old.enabled_consumers,
+                                                         new.enabled_consumers))  # fmt: skip
+        except ConfigError as err:
+            return str(err)
+        return ""
+
+    assert "consumer c: source zmq -> amqp" in refused(config(source="zmq"), config(source="amqp"))
+    assert "ordered False -> True" in refused(config(source="amqp"),
+                                              config(source="amqp", ordered=True))  # fmt: skip
+    assert refused(config(source="amqp"), config(source="amqp", topics=["a.*"], threads=2)) == ""
 
 
 def test_invalid_config_is_rejected() -> None:
