@@ -35,6 +35,7 @@ class Done:
     first_sent_ns: int
     last_ns: int
     samples: array[int] = field(default_factory=lambda: array("q"))
+    cpu_s: float = 0.0  # the receiver's CPU time from its first message to its last (in process)
 
     @property
     def rate(self) -> float:
@@ -109,7 +110,7 @@ def _done_from(header: dict[str, Any], payload: bytes) -> Done:
     samples = array("q")
     samples.frombytes(payload)
     keys = ("name", "count", "missing", "disorder", "first_sent_ns", "last_ns")
-    return Done(**{k: header[k] for k in keys}, samples=samples)
+    return Done(**{k: header[k] for k in keys}, samples=samples, cpu_s=header.get("cpu_s", 0.0))
 
 
 def _check_complete(done: Done, expect: int) -> None:

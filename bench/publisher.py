@@ -65,12 +65,12 @@ def _send_run(
     period_ns = 1e9 / rate if rate else 0.0
     for seq in range(count):
         if period_ns:
-            _wait_until(start + int(seq * period_ns))
+            wait_until(start + int(seq * period_ns))
         send(templates[seq % n_templates].frames(seq, time.monotonic_ns()))
     return start, time.monotonic_ns()
 
 
-def _wait_until(due_ns: int) -> None:
+def wait_until(due_ns: int) -> None:
     """Sleep until ``due_ns``; if the sleep overshoots, the caller catches up back to back."""
     delay = due_ns - time.monotonic_ns()
     if delay > 0:

@@ -8,6 +8,11 @@ with the latency samples as native int64 nanoseconds.
 
 Events: ``warm`` (the first warm-up message arrived), ``progress`` (every ``progress_every``
 messages) and ``done`` (the last sequence number, or the expected count, arrived).
+
+With ``from_arrival`` (messages published before the receiver started: the AMQP throughput runs)
+a run is timed from the first message's arrival instead of its send, and ``done`` also carries
+``cpu_s``: the receiving process's CPU time (``time.process_time()``, all its threads) from the
+first message to the last, measured in process so that start-up is not counted.
 """
 
 from __future__ import annotations
@@ -56,9 +61,11 @@ class Tally:
 
     def __init__(
         self, name: str, expect: int, report: str, latency: bool = False,
-        progress_every: int = PROGRESS_EVERY,
+        progress_every: int = PROGRESS_EVERY, from_arrival: bool = False,
     ) -> None:  # fmt: skip
         self.name = name
+        self.from_arrival = from_arrival
+        self.first_cpu_s = 0.0
         self.expect = expect
         self.latency = latency
         self.progress_every = progress_every
@@ -80,10 +87,12 @@ class Tally:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Tally:
-        """A tally from a bench consumer's config dict (keys name, expect, report, latency)."""
+        """A tally from a bench consumer's config dict (keys name, expect, report, latency,
+        from_arrival)."""
         return cls(
-            config["name"], int(config["expect"]), config["report"], config.get("latency", False)
-        )
+            config["name"], int(config["expect"]), config["report"], config.get("latency", False),
+            from_arrival=bool(config.get("from_arrival", False)),
+        )  # fmt: skip
 
     def observe(self, seq: int, sent_ns: int) -> None:
         """Count message ``seq``, sent at ``sent_ns`` (``time.monotonic_ns()`` of the publisher).
@@ -108,7 +117,8 @@ class Tally:
         if self.latency:
             self.samples.append(time.monotonic_ns() - sent_ns)
         if self.count == 0:
-            self.first_sent_ns = sent_ns
+            self.first_sent_ns = time.monotonic_ns() if self.from_arrival else sent_ns
+            self.first_cpu_s = time.process_time()
         if seq != self.next_seq:
             self._out_of_sequence(seq)
         self.next_seq = max(self.next_seq, seq + 1)
@@ -141,10 +151,9 @@ class Tally:
         if self.finished:
             return
         self.finished = True
-        last_ns = time.monotonic_ns()
-        self._send(
-            "done", last_ns=last_ns, payload=self.samples.tobytes() if self.latency else None
-        )
+        last_ns, cpu_s = time.monotonic_ns(), time.process_time() - self.first_cpu_s
+        payload = self.samples.tobytes() if self.latency else None
+        self._send("done", last_ns=last_ns, cpu_s=cpu_s, payload=payload)
 
     def _send(self, event: str, payload: bytes | None = None, **extra: Any) -> None:
         header = {

@@ -1,7 +1,7 @@
 """The benchmark's wire format: real fedmsg samples stamped with a sequence number and send time.
 
-Runs in the publisher process (``encode``) and wherever messages are counted (``STAMP``):
-the hub's consumer worker threads and the baseline process. Pure functions, no state.
+Runs in the publisher processes (the templates) and wherever messages are counted (``STAMP``):
+the hub's consumer worker threads and the baseline processes. Pure functions, no state.
 
 Each envelope gets a unique ``msg_id``, an ``i`` numbered per publishing identity as a real
 fedmsg publisher numbers them (so the hub's upstream gap tracker sees no false gaps), and its
@@ -10,6 +10,9 @@ fedmsg publisher numbers them (so the hub's upstream gap tracker sees no false g
 receiving process can subtract it). Warm-up messages carry ``seq == -1`` and ``i == 0``. The
 bytes are built by formatting a pre-rendered template, so the publisher spends no time in a
 JSON encoder.
+
+For AMQP (fedora-messaging's wire format) the body is the sample's ``msg`` itself, with the same
+first key ``"bench": [seq, sent_ns]`` (`AmqpTemplate`); the topic is the routing key.
 """
 
 from __future__ import annotations
@@ -76,4 +79,23 @@ def make_templates(envelopes: Sequence[Mapping[str, Any]] | None = None) -> list
         templates.append(
             replace(template, cycle=len(envelopes), per_cycle=per_cycle, offset=offset)
         )
+    return templates
+
+
+@dataclass(frozen=True)
+class AmqpTemplate:
+    """One sample's AMQP body, ready to stamp: ``body % (seq, sent_ns)``."""
+
+    topic: str
+    body: bytes  # %-template with two %d: seq, sent_ns
+
+
+def amqp_templates(envelopes: Sequence[Mapping[str, Any]] | None = None) -> list[AmqpTemplate]:
+    """An AMQP template per bundled sample (or per ``envelopes``), in file order."""
+    templates = []
+    for envelope in envelopes if envelopes is not None else load_samples():
+        msg = json.dumps(envelope["msg"]).encode()
+        tail = b"}" if msg == b"{}" else b", " + msg[1:]
+        body = b'{"bench": [%d, %d]' + tail.replace(b"%", b"%%")
+        templates.append(AmqpTemplate(str(envelope["topic"]), body))
     return templates
