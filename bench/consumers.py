@@ -7,17 +7,20 @@ message arrived: see :class:`bench.tally.Tally`.
 Config keys (``consumers.<name>.config``): ``name``, ``expect`` (messages in the timed run),
 ``report`` (the bench's PULL endpoint), ``latency`` (keep send -> consume() samples);
 ``StalledConsumer`` takes only ``release``: a file whose appearance ends the stall, so the hub
-can still shut down cleanly at the end of a run.
+can still shut down cleanly at the end of a run. ``SharedConsumer`` (one consumer's queue shared
+by several hubs) takes ``name``, ``report`` and ``work_ms``: each message costs that long (a
+sleep: an I/O-bound consumer, see `bench.amqp_runs`) and is then reported on its own.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from pathlib import Path
 
-from bench.tally import Tally
+from bench.tally import Reporter, Tally
 from bench.wire import STAMP
 from hub import Consumer
 
@@ -61,3 +64,32 @@ class StalledConsumer(Consumer):
         while not path.exists():
             time.sleep(0.1)
         self._released = True
+
+
+SEEN = struct.Struct("=qqqq")  # seq, sent_ns, consume() start and end ns: one report
+
+
+class SharedConsumer(Consumer):
+    """A consumer several hubs share (competing on one queue): each message costs ``work_ms``
+    (slept: the worker thread waits as on a web service), then its seq, send time and consume()
+    start and end go to the bench, which counts over every hub (`bench.share.ShareCollector`)."""
+
+    topics = ["*"]
+
+    def setup(self) -> None:
+        """The report socket is created on first use, on this thread."""
+        self._reporter = Reporter(str(self.config["report"]))
+        self._header = {"event": "seen", "name": str(self.config["name"])}
+        self._work_s = float(self.config.get("work_ms", 0)) / 1000
+
+    def consume(self, message) -> None:  # type: ignore[no-untyped-def]
+        """Work, then report this message."""
+        started = time.monotonic_ns()
+        seq, sent_ns = message.body[STAMP]
+        if self._work_s:
+            time.sleep(self._work_s)
+        self._reporter.send(self._header, SEEN.pack(seq, sent_ns, started, time.monotonic_ns()))
+
+    def teardown(self) -> None:
+        """Close the report socket (pending reports are flushed)."""
+        self._reporter.close()

@@ -2,7 +2,9 @@
 
 Runs in the bench process: ``Hub`` on the main thread, the RSS sampler on one daemon thread of
 its own. The hub's stderr goes to a log file in the run's temporary directory; it is shown when
-the hub fails to start or exits badly.
+the hub fails to start or exits badly. An AMQP hub (``amqp`` given: the config's ``amqp``
+block, consumers with ``source: amqp``, no ZeroMQ endpoints) is ready once its /ready answers
+200: its queues declared and consumed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +94,10 @@ class Hub:
         consumers: dict[str, dict[str, Any]],
         profile: Path | None = None,
         hub_src: Path | None = None,
+        amqp: dict[str, Any] | None = None,
     ) -> None:
         self.directory = directory
+        self.amqp = amqp  # the config's amqp block: an AMQP-only hub
         self.profile = profile  # write a py-spy profile of the whole run here
         self.hub_src = hub_src  # import ``hub`` from this directory instead of the repo
         self.consumers = consumers
@@ -105,15 +111,10 @@ class Hub:
         self._profiler: subprocess.Popen[bytes] | None = None
 
     def start(self, endpoint: str) -> None:
-        """Write the config, start the hub connected to ``endpoint``, wait for "hub ready"."""
-        config = {
-            "endpoints": [endpoint],
-            "status": {"host": "127.0.0.1", "port": 0},
-            "state_dir": str(self.directory / "state"),  # the durable backlog lives here
-            "consumers": self.consumers,
-        }
+        """Write the config, start the hub connected to ``endpoint`` (ZeroMQ; ignored by an
+        AMQP hub), wait for "hub ready" (and /ready for an AMQP hub)."""
         path = self.directory / "hub.yaml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        path.write_text(yaml.safe_dump(self.config(endpoint), sort_keys=False))
         env = {**os.environ, "PYTHONPATH": _pythonpath(self.hub_src)}
         with self.log_path.open("wb") as stderr:
             self._process = subprocess.Popen(
@@ -128,6 +129,18 @@ class Hub:
         if self.profile is not None:
             self._profiler = start_profiler(self._process.pid, self.profile)
 
+    def config(self, endpoint: str) -> dict[str, Any]:
+        """The hub's configuration."""
+        config = {
+            "status": {"host": "127.0.0.1", "port": 0},
+            "state_dir": str(self.directory / "state"),  # the durable backlog lives here
+            "consumers": self.consumers,
+        }
+        if self.amqp is None:
+            return {"endpoints": [endpoint], **config}
+        consumers = {n: dict(c, source="amqp") for n, c in self.consumers.items()}
+        return {**config, "amqp": self.amqp, "consumers": consumers}
+
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -136,12 +149,26 @@ class Hub:
                 match = STATUS.search(text)
                 self.status_url = match.group(1) if match else ""
                 assert self._process is not None
-                self.ready_rss = psutil.Process(self._process.pid).memory_info().rss
-                return
+                if self.amqp is None or self._answers_ready(deadline):
+                    self.ready_rss = psutil.Process(self._process.pid).memory_info().rss
+                    return
+                break
             if not self.alive():
                 break
             time.sleep(0.05)
         raise RuntimeError(f"hub did not get ready; its log:\n{self.log_tail()}")
+
+    def _answers_ready(self, deadline: float) -> bool:
+        """Poll the status endpoint's /ready until it answers 200 (or the deadline passes)."""
+        while time.monotonic() < deadline and self.alive():
+            try:
+                with urllib.request.urlopen(f"{self.status_url}/ready", timeout=5) as answer:
+                    if answer.status == 200:
+                        return True
+            except (urllib.error.URLError, OSError):
+                pass  # 503 (not consuming yet) raises HTTPError, an URLError
+            time.sleep(0.05)
+        return False
 
     @property
     def pid(self) -> int:
