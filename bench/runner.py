@@ -8,6 +8,7 @@ out of order; 1 the harness itself failed (a process did not start, a hub did no
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -45,6 +46,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--hub-src", type=Path, help="run the hub package in this directory (before/after runs)"
     )
+    parser.add_argument(
+        "--amqp-url", help="the AMQP scenarios' broker (default: a private RabbitMQ node)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -52,6 +56,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Sizes from ``--quick`` and the explicit overrides."""
     s = Settings.quick() if args.quick else Settings()
+    amqp = dataclasses.replace(s.amqp, messages=args.messages or s.amqp.messages)
     latency = s.latency_messages
     if args.latency_messages:
         latency = dict.fromkeys(latency, args.latency_messages)
@@ -64,6 +69,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         repeat=max(1, args.repeat),
         profile=args.profile,
         hub_src=args.hub_src,
+        amqp=amqp,
+        amqp_url=args.amqp_url,
     )
 
 
@@ -84,7 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     session = Session(settings_from(args))
     print(report.machine_header(argv), flush=True)
-    for name in chosen(args.only):
+    try:
+        return run_scenarios(session, chosen(args.only))
+    finally:
+        session.close()
+
+
+def run_scenarios(session: Session, names: list[str]) -> int:
+    """Run each scenario, print its table; the exit code."""
+    for name in names:
         started, stolen = time.monotonic(), report.steal_ms()
         try:
             rows = SCENARIOS[name](session)

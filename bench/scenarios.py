@@ -1,4 +1,5 @@
-"""The measured runs: throughput, latency, isolation, memory, each against the baseline.
+"""The measured runs: throughput, latency, isolation, memory, each against the baseline (and
+the AMQP ones of `bench.amqp_scenarios`, registered here, not run by default).
 
 Runs in the bench process's main thread, on the runs and session of :mod:`bench.session`.
 """
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from itertools import chain
 
 from bench import report
+from bench.amqp_scenarios import amqp, amqp_scale
 from bench.report import Row
 from bench.session import Run, Session, baseline, design_floor, measure
 
@@ -208,5 +210,7 @@ SCENARIOS: dict[str, Callable[[Session], list[Row]]] = {
     "latency": latency,
     "isolation": isolation,
     "memory": memory,
+    "amqp": amqp,  # these two need a broker: --amqp-url, else a private RabbitMQ node
+    "amqp-scale": amqp_scale,
 }
 DEFAULT = ["throughput", "latency", "isolation", "memory"]

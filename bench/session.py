@@ -4,7 +4,8 @@ Runs in the bench process's main thread. Every run starts a fresh publisher proc
 receiver (a hub subprocess or a baseline process), waits until a warm-up message has reached
 every counting receiver (no fixed sleeps), then times ``count`` messages. A receiver that does
 not get every message, in order, raises :class:`bench.collector.LossError`. The scenarios built
-on it are in :mod:`bench.scenarios`.
+on it are in :mod:`bench.scenarios` (and the AMQP ones, whose broker the session holds, in
+:mod:`bench.amqp_scenarios`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.baseline import Baseline
+from bench.broker import Broker
 from bench.collector import Collector, Done
 from bench.floor import floor_main, floor_names
 from bench.hubproc import COUNTING, STALLED, Hub, consumer_entry, cpu_seconds
@@ -27,6 +29,25 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 10_000  # the default: beyond it a consumer's backlog is read back from disk
 WARM_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class AmqpSettings:
+    """How big the AMQP runs are (`bench.amqp_scenarios`)."""
+
+    messages: int = 50_000  # per 1-consumer throughput run, published before it starts
+    prefetch: int = 1_000  # the hub's and the pika loops' basic.qos
+    hubs: tuple[int, ...] = (1, 2, 4)  # hubs sharing one consumer's queue
+    shared_messages: int = 6_000  # per scale-out throughput run
+    shared_prefetch: int = 10  # fedora-messaging's default: the work spreads over the hubs
+    work_ms: float = 2.0  # each shared message's cost (a sleep)
+    load: int = 250  # messages a second in the scale-out latency runs: half of 1 hub's capacity
+    load_messages: int = 2_500  # per scale-out latency run
+
+    @classmethod
+    def quick(cls) -> AmqpSettings:
+        """A few seconds a run."""
+        return cls(messages=5_000, shared_messages=800, load_messages=300)
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,8 @@ class Settings:
     repeat: int = 1  # throughput runs: best of this many (other engineers share the machine)
     profile: Path | None = None  # a directory: a py-spy profile of every hub run
     hub_src: Path | None = None  # run the ``hub`` package found in this directory instead
+    amqp: AmqpSettings = field(default_factory=AmqpSettings)
+    amqp_url: str | None = None  # None: a private RabbitMQ node, started on first use
 
     @classmethod
     def quick(cls, messages: int | None = None) -> Settings:
@@ -49,6 +72,7 @@ class Settings:
             messages=messages or 20_000,
             latency_messages={1000: 2_000, 10000: 10_000},
             backlog=100_000,
+            amqp=AmqpSettings.quick(),
         )
 
 
@@ -114,11 +138,17 @@ def measure(make: ReceiverFactory, count: int, rate: float, idle_timeout: float)
 
 
 class Session:
-    """One ``python -m bench``: its settings, and the baseline throughput, measured once."""
+    """One ``python -m bench``: its settings, the baseline throughput (measured once) and the
+    AMQP broker (started on first use; `close` stops it)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._baseline: Run | None = None
+        self.broker = Broker(settings.amqp_url)
+
+    def close(self) -> None:
+        """Stop what the session started (the private RabbitMQ node, if any)."""
+        self.broker.close()
 
     def run(self, make: ReceiverFactory, count: int, rate: float = 0.0) -> Run:
         """One timed run (the best of ``repeat`` when unpaced)."""
