@@ -54,14 +54,18 @@ def pika_loop(main: Callable[..., None], name: str, prefetch: int, count: int) -
     return make
 
 
-def counting_hub(url: str, prefetch: int, count: int, hub_src: Path | None) -> DrainReceiver:
-    """A hub whose one `CountingConsumer` ("fast") reads the run's queue."""
+def counting_hub(
+    url: str, prefetch: int, count: int, hub_src: Path | None, profile: Path | None = None
+) -> DrainReceiver:
+    """A hub whose one `CountingConsumer` ("fast") reads the run's queue (a py-spy profile of
+    each run into the directory ``profile``, if given)."""
 
     def make(tmp: Path, report: str, prefix: str, spec: Any) -> Hub:
         config = {"name": "fast", "expect": count, "report": report, "from_arrival": True}
         entry = dict(consumer_entry(COUNTING, config, QUEUE_SIZE), topics=spec.topics)
         amqp = {"url": url, "queue_prefix": prefix, "prefetch": prefetch}
-        return Hub(tmp, {"fast": entry}, hub_src=hub_src, amqp=amqp)
+        out = profile / f"amqp-1x{count}-{prefix}.txt" if profile else None
+        return Hub(tmp, {"fast": entry}, profile=out, hub_src=hub_src, amqp=amqp)
 
     return make
 

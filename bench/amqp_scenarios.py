@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bench import amqp_runs, report
-from bench.pika_loop import BLOCKING, SELECT, blocking_main, select_main
+from bench.pika_loop import BLOCKING, SELECT, TWISTED, blocking_main, select_main, twisted_main
 from bench.report import Row
 from bench.session import Run, Session
 from bench.share import Shared
@@ -31,14 +31,15 @@ def amqp(session: Session) -> list[Row]:
     makers = [
         (amqp_runs.pika_loop(select_main, SELECT, prefetch, n), SELECT),
         (amqp_runs.pika_loop(blocking_main, BLOCKING, prefetch, n), BLOCKING),
-        (amqp_runs.counting_hub(url, prefetch, n, s.hub_src), "fast"),
+        (amqp_runs.pika_loop(twisted_main, TWISTED, prefetch, n), TWISTED),
+        (amqp_runs.counting_hub(url, prefetch, n, s.hub_src, s.profile), "fast"),
     ]
     rounds = [
         [amqp_runs.drain(url, make, name, n, timeout) for make, name in makers]
         for _ in range(s.repeat)
     ]
-    select, blocking, hub = ([r[i] for r in rounds] for i in range(len(makers)))
-    return _amqp_rows(n, prefetch, select, blocking, hub)
+    select, blocking, floor, hub = ([r[i] for r in rounds] for i in range(len(makers)))
+    return _amqp_rows(n, prefetch, select, blocking, hub) + _floor_rows(select, floor, hub)
 
 
 def _best(runs: list[Run]) -> Run:
@@ -52,7 +53,7 @@ def _amqp_rows(
     b = report.rate(base.rate)
     ratios = [h.rate / p.rate for h, p in zip(hub, select, strict=True)]
     return [
-        Row(f"queue filled with {n:,} messages, prefetch {prefetch:,}",
+        Row(f"publisher, filling the queue with {n:,} messages (prefetch {prefetch:,})",
             report.rate(min(r.send_rate for r in hub)), "", None),
         Row("pika BlockingConnection loop", report.rate(slow.rate), b, slow.rate / base.rate),
         Row("1 consumer (hub)", report.rate(one.rate), b, one.rate / base.rate, ">= 1.0x",
@@ -61,6 +62,20 @@ def _amqp_rows(
         Row("1 consumer / BlockingConnection loop", "", "", one.rate / slow.rate),
         _cpu("1 consumer (hub)", one, base),
         _cpu("pika BlockingConnection loop", slow, base),
+    ]  # fmt: skip
+
+
+def _floor_rows(select: list[Run], floor: list[Run], hub: list[Run]) -> list[Row]:
+    """pika's Twisted adapter alone (the hub's adapter, no hub code) against the loop, and the
+    hub against it: what the adapter costs and what the hub adds."""
+    base, twisted = _best(select), _best(floor)
+    b = report.rate(base.rate)
+    ratios = [h.rate / f.rate for h, f in zip(hub, floor, strict=True)]
+    return [
+        Row("pika Twisted adapter loop (design floor)", report.rate(twisted.rate), b,
+            twisted.rate / base.rate),
+        Row("1 consumer / design floor, each round", _spread(ratios), "", None),
+        _cpu("pika Twisted adapter loop", twisted, base),
     ]  # fmt: skip
 
 

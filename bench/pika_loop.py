@@ -1,12 +1,15 @@
 """The AMQP baselines: a plain pika consumer loop on a queue of its own.
 
-``select_main`` and ``blocking_main`` each run in a process of their own (``spawn``, through
-`bench.baseline.Baseline`), single-threaded: pika's ``SelectConnection`` (its own ioloop,
-callbacks) or ``BlockingConnection`` (``basic_consume`` + ``start_consuming``, what most plain
-consumers are). Both set ``basic_qos(prefetch_count=prefetch)`` as the hub does, and per
-delivery do what the hub's path does before and after a counting consumer: ``json.loads`` of the
-body, the same `Tally` bookkeeping, then ``basic_ack`` of that one delivery tag (no
-``multiple``: the hub acks each message once finished).
+``select_main``, ``blocking_main`` and ``twisted_main`` each run in a process of their own
+(``spawn``, through `bench.baseline.Baseline`), single-threaded: pika's ``SelectConnection``
+(its own ioloop, callbacks), ``BlockingConnection`` (``basic_consume`` + ``start_consuming``,
+what most plain consumers are) or the Twisted adapter the hub is built on
+(``TwistedProtocolConnection``: a Deferred per delivery from its queue object, on the reactor
+thread; no hand-off, no hub code: the AMQP design floor). Each sets
+``basic_qos(prefetch_count=prefetch)`` as the hub does, and per delivery does what the hub's
+path does around a counting consumer: ``json.loads`` of the body, the same `Tally` bookkeeping,
+then ``basic_ack`` of that one delivery tag (no ``multiple``: the hub acks each message once
+finished).
 
 The queue is filled before the loop starts, so each is timed from its first delivery
 (``from_arrival``) and reports its own CPU time over the run.
@@ -16,16 +19,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Generator
 from typing import Any
 
 import pika
+from pika.adapters.twisted_connection import TwistedProtocolConnection
+from twisted.internet import defer, endpoints
 
 from bench.tally import Tally
 from bench.wire import STAMP
 
 log = logging.getLogger(__name__)
 
-SELECT, BLOCKING = "pika-select", "pika-blocking"
+SELECT, BLOCKING, TWISTED = "pika-select", "pika-blocking", "pika-twisted"
 
 
 def _tally(name: str, expect: int, report: str, latency: bool) -> Tally:
@@ -83,3 +89,39 @@ def blocking_main(  # noqa: PLR0913 - Baseline's signature, then the queue's
     connection.close()
     stop.wait()
     tally.close()
+
+
+def twisted_main(  # noqa: PLR0913 - Baseline's signature, then the queue's
+    url: str, expect: int, report: str, latency: bool, stop: Any, *, queue: str, prefetch: int
+) -> None:
+    """pika's Twisted adapter on a reactor until ``expect`` messages, then wait for ``stop``."""
+    from twisted.internet import reactor as installed  # installed in this process only
+
+    reactor: Any = installed
+    tally = _tally(TWISTED, expect, report, latency)
+    params = pika.URLParameters(url)
+    target = endpoints.TCP4ClientEndpoint(reactor, params.host, params.port)
+    connected = endpoints.connectProtocol(target, TwistedProtocolConnection(params))
+    connected.addCallback(_twisted_loop, tally, queue, prefetch)
+    connected.addErrback(lambda failure: log.error("pika-twisted: %s", failure.value))
+    connected.addBoth(lambda _: reactor.stop())
+    reactor.run()
+    stop.wait()
+    tally.close()
+
+
+@defer.inlineCallbacks
+def _twisted_loop(
+    connection: Any, tally: Tally, queue: str, prefetch: int
+) -> Generator[Any, Any, None]:
+    """Consume until the tally is finished: one ``source.get()`` Deferred per delivery."""
+    observe, loads = tally.observe, json.loads
+    yield connection.ready
+    channel = yield connection.channel()
+    yield channel.basic_qos(prefetch_count=prefetch)
+    source, _tag = yield channel.basic_consume(queue, auto_ack=False)
+    while not tally.finished:
+        item = yield source.get()
+        observe(*loads(item.body)[STAMP])
+        channel.basic_ack(item.method.delivery_tag)
+    yield connection.close()
