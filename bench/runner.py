@@ -49,6 +49,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--amqp-url", help="the AMQP scenarios' broker (default: a private RabbitMQ node)"
     )
+    parser.add_argument(
+        "--shared-messages", type=int, help="messages per amqp-scale run (both kinds)"
+    )
+    parser.add_argument("--hubs", help="amqp-scale: comma-separated hub counts (default 1,2,4)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -56,7 +60,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def settings_from(args: argparse.Namespace) -> Settings:
     """Sizes from ``--quick`` and the explicit overrides."""
     s = Settings.quick() if args.quick else Settings()
-    amqp = dataclasses.replace(s.amqp, messages=args.messages or s.amqp.messages)
+    shared = args.shared_messages
+    amqp = dataclasses.replace(
+        s.amqp,
+        messages=args.messages or s.amqp.messages,
+        shared_messages=shared or s.amqp.shared_messages,
+        load_messages=shared or s.amqp.load_messages,
+        hubs=tuple(int(h) for h in args.hubs.split(",")) if args.hubs else s.amqp.hubs,
+    )
     latency = s.latency_messages
     if args.latency_messages:
         latency = dict.fromkeys(latency, args.latency_messages)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.servers.rabbitmq import find_scripts
+
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--messages", "300", "--latency-messages", "100", "--backlog", "500"]
 
@@ -47,3 +49,17 @@ def test_bench_pipeline_delivers_every_message_to_every_consumer() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("3 consumer(s), 3,000 messages: "), done.stdout
     assert "µs CPU" in done.stdout and "0 read back from disk" in done.stdout
+
+
+@pytest.mark.integration
+def test_bench_amqp_scenarios_count_every_message() -> None:
+    """`python -m bench --only amqp,amqp-scale`, tiny, on a private RabbitMQ node that it starts
+    and stops itself: the hub, the three pika loops and two hubs sharing a queue each get every
+    message (exit 0). Skipped when the broker is not installed."""
+    if find_scripts() is None:
+        pytest.skip("rabbitmq-server is not installed: apt-get install rabbitmq-server")
+    args = ["--quick", "--only", "amqp,amqp-scale", "--messages", "300", "--shared-messages", "100"]
+    done = run_module(["bench", *args, "--hubs", "2"], timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| 1 consumer (hub) |" in done.stdout and "| pika Twisted adapter loop" in done.stdout
+    assert "| 2 hub(s): throughput |" in done.stdout, done.stdout
