@@ -12,6 +12,7 @@ going to ``publish_to``'s and ``forward()`` to the one it names.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -19,6 +20,8 @@ from twisted.internet import defer
 
 from hub.config import HubConfig
 from hub.plugins.loader import LoadedConsumer
+from hub.transports.amqp.bound import FILE_NAME as BOUND_FILE
+from hub.transports.amqp.bound import BoundKeys
 from hub.transports.amqp.input import AmqpInput
 from hub.transports.amqp.publisher import AmqpPublisher
 from hub.transports.amqp.source import BrokerSource, Counts
@@ -44,7 +47,11 @@ class Transports:
         self.zmq = ZmqInput(
             reactor, context, config=config, on_batch=on_batch, on_failure=on_failure
         )
-        self.amqp = AmqpInput(reactor, config.amqp, on_failure=on_failure) if config.amqp else None
+        self.amqp = (
+            AmqpInput(reactor, config.amqp, on_failure=on_failure,
+                      bound=BoundKeys(Path(config.state_dir) / BOUND_FILE))
+            if config.amqp else None
+        )  # fmt: skip
         outputs: dict[str, Output] = {}
         if config.publish_endpoint is not None or config.publish_to == "zmq":
             outputs["zmq"] = Publisher(reactor, context, config)

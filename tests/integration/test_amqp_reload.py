@@ -56,3 +56,19 @@ def test_a_reload_rebinds_adds_and_removes_amqp_consumers_losing_nothing(
     status = hub.status()["consumers"]
     assert set(status) == {"rec", "added"} and status["rec"]["dropped"] == {}
     assert hub.stop() == 0
+
+
+def test_topics_changed_across_a_restart_leave_no_stale_binding(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
+) -> None:
+    """Stop, change the consumer's topics, start: the queue is bound to the new key only (the
+    hub remembered what it bound in its state_dir)."""
+    prefix, root = names
+    out = tmp_path / "rec.jsonl"
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.a.*"])}),
+                  hubs)  # fmt: skip
+    assert hub.stop() == 0
+    again = amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.b.*"])})
+    started(again, hubs)
+    assert rabbitmq.bindings(f"{prefix}.rec") == {f"{root}.b.*.#"}
+    assert again.stop() == 0

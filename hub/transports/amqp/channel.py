@@ -10,7 +10,8 @@ the current channel's, and this class refuses a tag it never delivered or alread
 
 Per `QueueSpec`: a durable queue (``x-queue-type`` classic or quorum; optionally
 ``x-single-active-consumer``; optionally a dead-letter queue beside it, which receives what is
-rejected without requeue), bound to each key on the exchange; ``basic.qos`` with the queue's
+rejected without requeue), bound to each key on the exchange (and unbound from the keys it no
+longer wants); ``basic.qos`` with the queue's
 prefetch (0 = unlimited) just before its ``basic.consume``, so RabbitMQ applies it per consumer.
 """
 
@@ -40,6 +41,7 @@ class QueueSpec:
     prefetch: int | None = None  # None: unlimited
     single_active_consumer: bool = False
     dead_letter_queue: str | None = None
+    unbind: tuple[str, ...] = ()  # keys bound before and no longer wanted (`amqp.bound`)
 
     @classmethod
     def for_consumer(
@@ -113,14 +115,10 @@ class ConsumeChannel:
             yield self._consume(spec)
 
     @defer.inlineCallbacks
-    def add(
-        self, exchange: str, spec: QueueSpec, unbind: Sequence[str] = ()
-    ) -> Generator[Any, Any, None]:
+    def add(self, exchange: str, spec: QueueSpec) -> Generator[Any, Any, None]:
         """One more queue on this live channel (a reload started its consumer): declared,
-        bound, the ``unbind`` keys (its old topics') removed, consumed."""
+        bound, its old keys unbound, consumed."""
         yield self._declare(exchange, spec)
-        for key in unbind:
-            yield self.channel.queue_unbind(spec.name, exchange, routing_key=key)
         yield self._consume(spec)
 
     @defer.inlineCallbacks
@@ -139,6 +137,8 @@ class ConsumeChannel:
         yield self.channel.queue_declare(spec.name, durable=True, arguments=spec.arguments())
         for key in spec.binding_keys:
             yield self.channel.queue_bind(spec.name, exchange, routing_key=key)
+        for key in spec.unbind:  # unbinding a key that is not bound is no error
+            yield self.channel.queue_unbind(spec.name, exchange, routing_key=key)
 
     @defer.inlineCallbacks
     def _read(self, queue: str, source: Any, tag: str) -> Generator[Any, Any, None]:

@@ -223,15 +223,15 @@ class AmqpConnection:
         self.halted.add(queue)
         self._cancel(queue)
 
-    def consume_queue(self, spec: QueueSpec, unbind: Sequence[str] = ()) -> defer.Deferred[Any]:
+    def consume_queue(self, spec: QueueSpec) -> defer.Deferred[Any]:
         """Consume ``spec`` from now on and after every reconnect (a reload started it): declared,
-        bound, ``unbind`` keys removed, consumed; fires when done (at once when disconnected)."""
+        bound, old keys unbound, consumed; fires when done (at once when disconnected)."""
         self.queues = (*(q for q in self.queues if q.name != spec.name), spec)
         self.halted.discard(spec.name)
         consume = self._consume
         if consume is None or not consume.channel.is_open:  # the next connect declares it
             return defer.succeed(None)
-        added = consume.add(self.exchange, spec, unbind)
+        added = consume.add(self.exchange, spec)
         return added.addErrback(lambda f: self._consumer_ended(f"adding: {f.value!r}", consume))
 
     def forget_queue(self, queue: str) -> None:

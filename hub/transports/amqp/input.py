@@ -25,6 +25,7 @@ from twisted.internet import defer
 
 from hub.config import AmqpConfig
 from hub.plugins.loader import LoadedConsumer
+from hub.transports.amqp.bound import BoundKeys
 from hub.transports.amqp.channel import DEAD_LETTER_SUFFIX, Delivery, QueueSpec
 from hub.transports.amqp.connection import AmqpConnection
 from hub.transports.amqp.deadletter import Why, copy
@@ -38,16 +39,20 @@ class AmqpInput:
     """Consumes the registered queues; routes each delivery to its consumer's source."""
 
     def __init__(
-        self, reactor: Any, config: AmqpConfig, *, on_failure: Callable[[Exception], None]
+        self,
+        reactor: Any,
+        config: AmqpConfig,
+        *,
+        on_failure: Callable[[Exception], None],
+        bound: BoundKeys | None = None,
     ) -> None:
         self.reactor = reactor
         self.config = config
         self.on_failure = on_failure
+        self.bound = bound or BoundKeys(None)  # what this hub bound: stale keys are unbound
         self.specs: list[QueueSpec] = []
         self.sources: dict[str, BrokerSource] = {}  # queue name -> source
         self.connection: AmqpConnection | None = None
-        self._bound: dict[str, tuple[str, ...]] = {}  # queue -> the keys this hub bound
-        self._stale: dict[str, tuple[str, ...]] = {}  # queue -> keys a reload no longer wants
 
     def source_for(
         self, consumer: LoadedConsumer, *, counts: Counts, max_message_bytes: int
@@ -61,9 +66,8 @@ class AmqpInput:
             queue_type=self.config.queue_type, prefetch=window,
         )  # fmt: skip
         spec = dataclasses.replace(spec, single_active_consumer=consumer.config.ordered)
-        bound = self._bound.get(spec.name, ())  # a reload changed it: unbind its old keys
-        self._stale[spec.name] = tuple(k for k in bound if k not in spec.binding_keys)
-        self._bound[spec.name] = spec.binding_keys
+        stale = self.bound.stale(spec.name, spec.binding_keys)  # its topics changed
+        spec = dataclasses.replace(spec, unbind=stale)
         source = BrokerSource(
             consumer.name, accepts=consumer.matcher.matches, window=window, settler=self,
             counts=counts, call_from_thread=self.reactor.callFromThread,
@@ -80,6 +84,7 @@ class AmqpInput:
             self.reactor, self.config.url, self.specs, self._deliver, self.on_failure,
             exchange=self.config.exchange,
             tls=TlsFiles(tls.ca_cert, tls.certfile, tls.keyfile) if tls else None,
+            on_state=lambda up: self.bound.save() if up else None,
         )  # fmt: skip
         self.connection.start()
 
@@ -121,7 +126,9 @@ class AmqpInput:
         spec = next(s for s in self.specs if s.name == self._queue_of(consumer))
         if self.connection is None:  # start() declares it with the rest
             return defer.succeed(None)
-        return self.connection.consume_queue(spec, self._stale.pop(spec.name, ()))
+        consuming = self.connection.consume_queue(spec)
+        consuming.addCallback(lambda _: self.bound.save())
+        return consuming
 
     def cancel(self, consumer: str) -> None:
         """``consumer`` is being removed or replaced: nothing new reaches it; what it holds it
