@@ -97,11 +97,13 @@ class Drop(ConsumerOutcome):
 
 
 class Halt(ConsumerOutcome):
-    """Stop this consumer; the message in hand and the backlog are kept."""
+    """Stop this consumer; the backlog is kept, and so is the message in hand unless
+    ``requeue`` is False (it is then finished, as done, before the consumer stops)."""
 
-    def __init__(self, reason: str = "halted by consumer") -> None:
+    def __init__(self, reason: str = "halted by consumer", requeue: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.requeue = requeue
 
 
 class Reject(ConsumerOutcome):

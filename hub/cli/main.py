@@ -87,9 +87,10 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
         if not consumer.enabled:
             print(f"consumer {name}: disabled ({consumer.cls})")
             continue
-        loaded = load_consumer(name, consumer, _NoPublish())
+        loaded = load_consumer(name, consumer, _NoPublish(), config.fedmsg)
         patterns.extend(loaded.topics)
-        print(f"consumer {name}: {consumer.cls} threads={consumer.threads} "
+        print(f"consumer {name}: {loaded.kind} consumer, found as {loaded.found}; "
+              f"source={consumer.source} threads={consumer.threads} "
               f"queue_size={consumer.queue_size}")  # fmt: skip
         for topic in loaded.topics:
             print(f"    topic {topic}")

@@ -8,6 +8,7 @@ Every error names the file, the key path and what was expected (see `hub.config.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,8 +16,9 @@ from typing import Any
 
 import yaml
 
+from hub.config.fedmsg import resolve_fedmsg
 from hub.config.schema import DEFAULT_STATE_DIR, HubConfig
-from hub.config.transports import resolve
+from hub.config.transports import Error, resolve
 from hub.config.validate import Builder
 from hub.errors import ConfigError
 
@@ -49,14 +51,20 @@ def load_config(
     origins[("__source__",)] = str(path)
     data.setdefault("state_dir", default_state_dir(os.environ if environ is None else environ))
     builder = Builder(origins, str(path))
-    return resolve(builder.build(HubConfig, data), builder.error)
+    return _resolved(builder.build(HubConfig, data), builder.error)
 
 
 def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> HubConfig:
     """Build a config from an in-memory mapping (tests, embedded defaults)."""
     data = dict(data, __source__=source)
     builder = Builder({}, source)
-    return resolve(builder.build(HubConfig, data), builder.error)
+    return _resolved(builder.build(HubConfig, data), builder.error)
+
+
+def _resolved(config: HubConfig, error: Error) -> HubConfig:
+    """The transports decided (`hub.config.transports`), the fedmsg section read."""
+    config = resolve(config, error)
+    return dataclasses.replace(config, fedmsg=resolve_fedmsg(config.fedmsg, error))
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:

@@ -177,6 +177,7 @@ class HubConfig:
     retry: RetryConfig = field(default_factory=RetryConfig)
     upstream_gaps: bool = True
     statsd: StatsdConfig = field(default_factory=StatsdConfig)
+    fedmsg: dict[str, Any] = field(default_factory=dict)  # resolved: `hub.config.fedmsg`
     log_level: str = field(
         default="INFO", metadata={"check": one_of("DEBUG", "INFO", "WARNING", "ERROR")}
     )

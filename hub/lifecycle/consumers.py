@@ -70,6 +70,18 @@ class Consumers:
     def get(self, name: str) -> ConsumerLife | None:
         return self.lives.get(name)
 
+    def figures(self) -> list[Callable[[str], dict[str, Any]]]:
+        """Per-consumer figure providers for /status: the supervisor's, the plugins'."""
+        return [self.supervisor.snapshot, self.plugin_figures]
+
+    def plugin_figures(self, name: str) -> dict[str, Any]:
+        """A consumer's kind, and what its plugin counts itself (``figures()``, if it has one)."""
+        life = self.lives.get(name)
+        if life is None:
+            return {}
+        figures = getattr(life.loaded.instance, "figures", None)
+        return {"kind": str(life.loaded.kind), **(figures() if callable(figures) else {})}
+
     def new_window(self, consumer: LoadedConsumer) -> WorkQueue:
         """A consumer's in-memory window, bounded by count and by its share of the memory
         budget: the one place a window is built (start and reload)."""

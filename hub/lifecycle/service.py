@@ -7,8 +7,7 @@ open input and the status endpoint ("hub ready"). Stop: close input first, drain
 to the shutdown deadline (`hub.workers.life.ConsumerLife.drain`; what is left stays in the log
 for the next start), commit the cursors, close the rest.
 
-Two ``TimerService``s run on the reactor's clock: the cursor commit every ``commit_interval_s``,
-and a one-second tick (rates, resuming input, crash loops, stuck workers, dead-letter replay).
+Two ``TimerService``s: the cursor commit every ``commit_interval_s``, and a one-second tick.
 """
 
 from __future__ import annotations
@@ -135,7 +134,7 @@ class HubService:
             input_connected=lambda: self.input_connected,
             paused_since=lambda: self.enqueuer.paused_since,
             hub_figures=[self.durable.hub_snapshot, self.publisher.figures],
-            consumer_figures=[self.durable.snapshot, self.consumers.supervisor.snapshot],
+            consumer_figures=[self.durable.snapshot, *self.consumers.figures()],
             reasons=[self._not_ready],
         )
 
@@ -147,7 +146,8 @@ class HubService:
         self.durable.open()
         self.dead_letters.open()
         self.stats.set_dead_letters(self.dead_letters.counts())
-        loaded = load_consumers(self.config.enabled_consumers, self.publisher)
+        config = self.config
+        loaded = load_consumers(config.enabled_consumers, self.publisher, config.fedmsg)
         self.publisher.start()
         if not loaded:
             log.warning("no consumer is enabled: the hub will receive and count, nothing more")
@@ -190,7 +190,7 @@ class HubService:
 
     def load_consumer(self, name: str, config: ConsumerConfig) -> LoadedConsumer:
         """A new instance of consumer ``name`` (may raise PluginLoadError)."""
-        return load_consumer(name, config, self.publisher)
+        return load_consumer(name, config, self.publisher, self.config.fedmsg)
 
     def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None:
         """Route to exactly these consumers; subscribe upstream to what they want."""

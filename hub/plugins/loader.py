@@ -1,14 +1,18 @@
-"""Find, validate and instantiate consumer plugins.
+"""Find, validate and instantiate consumer plugins, of every kind (`hub.plugins.kinds`).
 
 Runs on the main thread at start-up and on reload. A plugin is named in config either as
-``module:Class`` or as the name of an entry point in the ``hub.consumers`` group. Every failure
-raises one `PluginLoadError` naming the consumer and what is wrong with it.
+``module:Class`` (or ``module:function`` for a fedora-messaging callback) or as the name of an
+entry point in the ``hub.consumers`` group, else in fedmsg-hub's ``moksha.consumer`` group. A
+`hub.Consumer` runs as it is; a fedmsg or moksha class runs inside `hub.plugins.moksha`, a
+callback inside `hub.plugins.callback`. Every failure raises one `PluginLoadError` naming the
+consumer and what is wrong with it.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -16,11 +20,14 @@ from typing import Any
 from hub.config import ConsumerConfig
 from hub.consumer import Consumer, HubHandle
 from hub.errors import PluginLoadError
+from hub.plugins.kinds import Kind, kind_of
 from hub.routing.topics import TopicMatcher
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "hub.consumers"
+MOKSHA_GROUP = "moksha.consumer"  # fedmsg-hub's
+GROUPS = (ENTRY_POINT_GROUP, MOKSHA_GROUP)
 
 
 @dataclass(frozen=True)
@@ -32,36 +39,45 @@ class LoadedConsumer:
     topics: tuple[str, ...]
     matcher: TopicMatcher
     config: ConsumerConfig
+    kind: Kind = Kind.HUB
+    found: str = ""  # how ``class:`` was found: "module:Class" or "entry point GROUP:NAME"
 
 
-def resolve_class(name: str, spec: str) -> type:
-    """The class ``spec`` names: ``module:Class`` or an entry point name."""
+def resolve_class(name: str, spec: str) -> tuple[Any, str]:
+    """The object ``spec`` names (``module:attr`` or an entry point), and how it was found."""
     if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise PluginLoadError(
-                f"consumer {name!r}: cannot import module {module_name!r}: {exc}"
-            ) from exc
-        try:
-            return getattr(module, attr)  # type: ignore[no-any-return]
-        except AttributeError:
-            raise PluginLoadError(
-                f"consumer {name!r}: module {module_name!r} has no attribute {attr!r}"
-            ) from None
-    found = entry_points(group=ENTRY_POINT_GROUP, name=spec)
-    if not found:
-        known = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-        raise PluginLoadError(
-            f"consumer {name!r}: class {spec!r} is neither module:Class nor an entry point in "
-            f"group {ENTRY_POINT_GROUP!r} (installed: {', '.join(known) or 'none'})"
-        )
-    ep = next(iter(found))
+        return _attribute(name, spec), spec
+    for group in GROUPS:
+        found = entry_points(group=group, name=spec)
+        if found:
+            ep = next(iter(found))
+            try:
+                return ep.load(), f"entry point {group}:{spec} ({ep.value})"
+            except Exception as exc:
+                raise PluginLoadError(
+                    f"consumer {name!r}: entry point {spec!r} failed: {exc}"
+                ) from exc
+    known = sorted(f"{ep.name}" for group in GROUPS for ep in entry_points(group=group))
+    raise PluginLoadError(
+        f"consumer {name!r}: class {spec!r} is neither module:Class nor an entry point in "
+        f"{' or '.join(GROUPS)} (installed: {', '.join(known) or 'none'})"
+    )
+
+
+def _attribute(name: str, spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
     try:
-        return ep.load()  # type: ignore[no-any-return]
+        module = importlib.import_module(module_name)
     except Exception as exc:
-        raise PluginLoadError(f"consumer {name!r}: entry point {spec!r} failed: {exc}") from exc
+        raise PluginLoadError(
+            f"consumer {name!r}: cannot import module {module_name!r}: {exc}"
+        ) from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise PluginLoadError(
+            f"consumer {name!r}: module {module_name!r} has no attribute {attr!r}"
+        ) from None
 
 
 def check_topics(name: str, topics: Any) -> tuple[str, ...]:
@@ -77,25 +93,56 @@ def check_topics(name: str, topics: Any) -> tuple[str, ...]:
     return tuple(topics)
 
 
-def load_consumer(name: str, config: ConsumerConfig, hub: HubHandle) -> LoadedConsumer:
-    """Load, validate and instantiate one consumer."""
-    cls = resolve_class(name, config.cls)
-    if not isinstance(cls, type):
-        raise PluginLoadError(f"consumer {name!r}: {config.cls!r} is not a class")
-    consume = getattr(cls, "consume", None)
-    if not callable(consume) or consume is Consumer.consume:
-        raise PluginLoadError(f"consumer {name!r}: class {cls.__name__} has no consume() method")
-    topics = check_topics(
-        name, config.topics if config.topics is not None else getattr(cls, "topics", None)
-    )
-    try:
-        instance = cls(name, config.config, hub)
-    except Exception as exc:
-        raise PluginLoadError(f"consumer {name!r}: {cls.__name__}() raised {exc!r}") from exc
-    log.debug("loaded consumer %s (%s) topics=%s", name, config.cls, topics)
-    return LoadedConsumer(name, instance, topics, TopicMatcher(topics), config)
+def load_consumer(
+    name: str, config: ConsumerConfig, hub: HubHandle, fedmsg: Mapping[str, Any] | None = None
+) -> LoadedConsumer:
+    """Load, validate and instantiate one consumer (``fedmsg``: the resolved fedmsg config
+    fedmsg and moksha consumers get as ``hub.config``)."""
+    target, found = resolve_class(name, config.cls)
+    kind = kind_of(name, target)
+    instance, default_topics = _instance(name, config, hub, target, kind, fedmsg or {})
+    topics = check_topics(name, config.topics if config.topics is not None else default_topics)
+    log.debug("loaded consumer %s (%s, %s) topics=%s", name, kind, found, topics)
+    return LoadedConsumer(name, instance, topics, TopicMatcher(topics), config, kind, found)
 
 
-def load_consumers(configs: dict[str, ConsumerConfig], hub: HubHandle) -> dict[str, LoadedConsumer]:
+def _instance(name: str, config: ConsumerConfig, hub: HubHandle, target: Any, kind: Kind,
+              fedmsg: Mapping[str, Any]) -> tuple[Consumer, Any]:  # fmt: skip
+    """The `hub.Consumer` that runs ``target``, and the topics it asks for by default."""
+    if kind is Kind.HUB:
+        consume = getattr(target, "consume", None)
+        if not callable(consume) or consume is Consumer.consume:
+            raise PluginLoadError(
+                f"consumer {name!r}: class {target.__name__} has no consume() method"
+            )
+        try:
+            return target(name, config.config, hub), getattr(target, "topics", None)
+        except Exception as exc:
+            raise PluginLoadError(f"consumer {name!r}: {target.__name__}() raised {exc!r}") from exc
+    if kind in (Kind.FEDMSG, Kind.MOKSHA):
+        from hub.plugins import moksha
+
+        built = moksha.build(name, target, fedmsg, hub)
+        adapter = moksha.MokshaConsumer(name, config.config, hub, target=built,
+                                        fedmsg=kind is Kind.FEDMSG)  # fmt: skip
+        return adapter, moksha.topics_of(target)
+    from hub.plugins.callback import CallbackConsumer
+
+    if config.topics is None:
+        raise PluginLoadError(f"consumer {name!r}: a fedora-messaging callback has no topics of "
+                              "its own: set topics (the bindings of its queue)")  # fmt: skip
+    return CallbackConsumer(name, config.config, hub, target=target), None
+
+
+def load_consumers(
+    configs: dict[str, ConsumerConfig], hub: HubHandle, fedmsg: Mapping[str, Any] | None = None
+) -> dict[str, LoadedConsumer]:
     """Load every consumer in ``configs`` (already filtered to the enabled ones)."""
-    return {name: load_consumer(name, cfg, hub) for name, cfg in configs.items()}
+    loaded = {name: load_consumer(name, cfg, hub, fedmsg) for name, cfg in configs.items()}
+    callbacks = {n: c.config.config for n, c in loaded.items() if c.kind is Kind.CALLBACK}
+    if len({repr(sorted(c.items())) for c in callbacks.values()}) > 1:
+        raise PluginLoadError(
+            f"consumers {', '.join(sorted(callbacks))}: fedora-messaging callbacks share one "
+            "consumer_config per process: give them the same config:, or run them in two hubs"
+        )
+    return loaded

@@ -60,6 +60,7 @@ class Outcome(NamedTuple):
     latency_s: float | None
     seq: int = -1
     attempts: int = 1
+    finished: bool = False  # HALTED with Halt(requeue=False): this message is finished
 
 
 class DeadLetter(NamedTuple):
@@ -92,6 +93,7 @@ class _Attempt(NamedTuple):
     trace: str = ""
     delay: float | None = None
     final: bool = False  # hub.Reject: no more attempts
+    finished: bool = False  # hub.Halt(requeue=False): halted, this message finished
 
 
 class Delivery:
@@ -157,7 +159,8 @@ class Delivery:
         end = time.monotonic()
         sent = message.timestamp
         latency = time.time() - sent if sent is not None else None
-        return Outcome(fate, start - item.enqueued_at, end - start, latency, item.seq, attempt)
+        return Outcome(fate, start - item.enqueued_at, end - start, latency, item.seq, attempt,
+                       tried.finished)  # fmt: skip
 
     def _attempt(self, item: Item) -> _Attempt:
         """One consume() call."""
@@ -177,7 +180,7 @@ class Delivery:
         if isinstance(exc, Halt):
             log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
                         message.log_id, exc.reason)  # fmt: skip
-            return _Attempt(Fate.HALTED)
+            return _Attempt(Fate.HALTED, finished=not exc.requeue)
         if isinstance(exc, Retry):
             return _Attempt(None, f"Retry: {exc}", "", exc.delay)
         if isinstance(exc, Reject):

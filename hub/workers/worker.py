@@ -256,16 +256,20 @@ class ConsumerWorkers:
         return True
 
     def _stop_early(self, index: int, outcome: Outcome, rest: list[Item], report: Report) -> None:
-        """Halted, or shut down during a retry wait: unfinished messages go back, in order."""
+        """Halted, or shut down during a retry wait: unfinished messages go back, in order (a
+        message halted with ``Halt(requeue=False)`` is finished first)."""
         self.current[index] = None
         self.held[index] = None
-        self.queue.give_back(rest)
+        if outcome.finished:
+            report.outcomes.append(outcome)  # finished and counted with the report
+        self.queue.give_back(rest[1:] if outcome.finished else rest)
         self._flush(report)
         if outcome.kind == Fate.HALTED:
             self.queue.abort()
-            halted = Report()
-            halted.outcomes.append(outcome)
-            self.report(self.name, halted)
+            if not outcome.finished:
+                halted = Report()
+                halted.outcomes.append(outcome)
+                self.report(self.name, halted)
             self.events(LifeEvent.HALTED, index, None)
 
     def _flush(self, report: Report) -> Report:

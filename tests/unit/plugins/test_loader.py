@@ -30,6 +30,9 @@ def test_a_string_instead_of_a_topic_list_is_refused() -> None:
 
 
 def test_a_class_without_consume_is_refused() -> None:
-    """A class with no consume() stops start-up with the consumer's name."""
-    with pytest.raises(PluginLoadError, match="has no consume"):
+    """A class with no consume() (and no __call__: not a callback either) stops start-up with
+    the consumer's name and the kinds it could have been."""
+    with pytest.raises(
+        PluginLoadError, match=r"'x': class NotAConsumer is neither a hub\.Consumer"
+    ):
         load_consumer("x", ConsumerConfig(cls="tests.plugins:NotAConsumer"), hub=None)  # type: ignore[arg-type]

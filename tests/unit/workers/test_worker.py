@@ -40,6 +40,8 @@ class Scripted(Consumer):
             raise Drop("not wanted")
         if action == "halt":
             raise Halt("stop here")
+        if action == "halt-done":
+            raise Halt("stop after this one", requeue=False)
         if action == "reject":
             raise Reject("can never be sent")
         if action == "retry" and self.calls.count("retry") < 2:
@@ -118,6 +120,16 @@ def test_halt_stops_the_consumer_and_keeps_the_message_and_backlog() -> None:
     assert [o.kind for o in outcomes] == ["done", "halted"]
     assert ("halted", None) in events
     assert [i.message.body for i in queue.drain_remaining()] == ["halt", 2, 3]
+
+
+def test_halt_without_requeue_finishes_the_message_then_stops() -> None:
+    """Halt(requeue=False): the halting message is finished (not given back), counted halted
+    once; those behind it stay queued."""
+    _, queue, outcomes, events = run([1, "halt-done", 2, 3])
+    assert [o.kind for o in outcomes] == ["done", "halted"]
+    assert ("halted", None) in events
+    assert queue.first_unfinished() == 2, "the halting message (seq 1) is finished"
+    assert [i.message.body for i in queue.drain_remaining()] == [2, 3]
 
 
 def test_failures_are_retried_then_dead_lettered_with_the_traceback() -> None:
