@@ -27,8 +27,13 @@ class BadgeAwarder(fedmsg.consumers.FedmsgConsumer):  # type: ignore[misc]
 
     def consume(self, msg: dict[str, Any]) -> None:
         body = msg["body"]
-        record = {"topic": msg["topic"], "msg_id": body.get("msg_id"), "i": body.get("i"),
-                  "headers": body.get("headers"), "thread": threading.current_thread().name}
+        record = {
+            "topic": msg["topic"],
+            "msg_id": body.get("msg_id"),
+            "i": body.get("i"),
+            "headers": body.get("headers"),
+            "thread": threading.current_thread().name,
+        }
         with self.lock, open(self.path, "a") as out:
             out.write(json.dumps(record) + "\n")
         self.send_message("org.test.badges.awarded", {"for": body.get("msg_id")})
