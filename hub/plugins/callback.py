@@ -47,7 +47,7 @@ class CallbackConsumer(Consumer):
     def setup(self) -> None:
         from fedora_messaging import config as fm_config
 
-        fm_config.conf["consumer_config"] = self.config
+        fm_config.conf.update({"consumer_config": self.config})  # loads the file, then sets
         self.call = self.target() if isinstance(self.target, type) else self.target
 
     def figures(self) -> dict[str, int]:

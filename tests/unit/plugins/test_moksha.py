@@ -71,3 +71,23 @@ def test_invalid_is_dropped_a_failing_consume_raises_and_post_consume_still_runs
     adapter(noisy).consume(MESSAGE)
     assert [c[0] for c in noisy.calls][-2:] == ["consume", "post_consume"]
     assert "pre_consume() failed on org.x (msg_id -)" in caplog.text
+
+
+def test_a_fedmsg_consumer_fed_from_amqp_gets_the_envelope_fedmsg_would_have_sent() -> None:
+    """An AMQP delivery (fedora-messaging's format) reaches consume() as {"topic", "body"} with
+    the body holding topic, msg, msg_id, timestamp and headers, as from the fedmsg bus."""
+    import datetime as dt
+
+    from hub.transports.amqp.wire import decode, encode
+
+    sent = encode("org.x.y", {"n": 1}, sent_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    message = decode(sent.routing_key, sent.properties, sent.body, 1 << 20, 0.0)
+    seen: list[dict[str, Any]] = []
+    target = Scripted()
+    target.consume = seen.append  # type: ignore[method-assign]
+    adapter(target).consume(message)
+    (msg,) = seen
+    assert msg["topic"] == "org.x.y" and msg["body"]["msg"] == {"n": 1}
+    assert msg["body"]["msg_id"] == sent.properties.message_id
+    assert msg["body"]["timestamp"] == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC).timestamp()
+    assert msg["body"]["headers"]["fedora_messaging_schema"] == "base.message"
