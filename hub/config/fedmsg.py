@@ -33,7 +33,19 @@ def resolve_fedmsg(section: Mapping[str, Any], error: Error) -> dict[str, Any]:
             raise error(("fedmsg", "config_dir"), f"{directory!r} is not a directory")
         config = merged(config, read_fedmsg_dir(Path(directory), error))
     inline = {k: v for k, v in section.items() if k != "config_dir"}
-    return merged(config, copy.deepcopy(inline))
+    return _finished(merged(config, copy.deepcopy(inline)))
+
+
+def _finished(config: dict[str, Any]) -> dict[str, Any]:
+    """What fedmsg's ``load_config`` adds last: endpoint lists, ``topic_prefix_re``."""
+    endpoints = config.get("endpoints")
+    if isinstance(endpoints, dict):
+        config["endpoints"] = {k: [v] if isinstance(v, str) else list(v)
+                               for k, v in endpoints.items()}  # fmt: skip
+    prefix = config.get("topic_prefix")
+    if "topic_prefix_re" not in config and isinstance(prefix, str):
+        config["topic_prefix_re"] = prefix.replace(".", r"\.") + r"\.[^\W\d_]+"
+    return config
 
 
 def fedmsg_defaults() -> dict[str, Any]:
