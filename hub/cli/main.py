@@ -1,4 +1,4 @@
-"""The ``consumer-hub`` command: run, check, publish, tail, status, top.
+"""The ``consumer-hub`` command: run, check, publish, tail, status, top, import-config.
 
 Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (also in README):
     0 clean stop; 1 unexpected error; 2 usage; 3 bad configuration; 4 plugin load or setup
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hub.cli import console, deadletters
+from hub.cli import console, deadletters, import_config
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.observe.logsetup import setup_logging
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")
     console.add_parsers(sub, [after])  # status, top
     deadletters.add_parser(sub, [after])
+    import_config.add_parser(sub)
     return parser
 
 
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in console.COMMANDS:  # status, top: the config only for its status URL
             return console.COMMANDS[args.command](args)
+        if args.command in import_config.COMMANDS:  # reads another system's config, not ours
+            return import_config.COMMANDS[args.command](args)
         config = load_config(args.config)
         setup_logging(config.log_level)
         command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail,
