@@ -12,6 +12,9 @@ run of wildcard words becomes one glob part:
   ``a.#`` is both ``a`` and ``a.*``; ``#`` as the whole key is ``*``;
 - ``k`` ``*`` words without ``#``: "exactly k words" has no glob: ``k`` ``*`` joined by dots,
   broader (it also matches more words).
+
+"Exact" leaves out the empty topic: a glob is never empty, so a key's match of the empty topic
+(``""``, or the zero-word side of ``.#``) is dropped.
 """
 
 from __future__ import annotations
@@ -34,7 +37,10 @@ class Translated:
 
 
 def key_globs(key: str) -> Translated:
-    """The topic globs equivalent to (or, when not ``exact``, broader than) routing ``key``."""
+    """The topic globs equivalent to (or, when not ``exact``, broader than) routing ``key``.
+    The empty key matches only the empty topic, which no glob (never empty) can say: no globs."""
+    if not key:
+        return Translated(key, (), False)
     parts = _parts(key.split("."))
     if sum(1 for p in parts if p is None) > MAX_HASH_RUNS:
         raise ConfigError(f"routing key {key!r}: more than {MAX_HASH_RUNS} '#' words")

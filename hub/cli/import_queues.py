@@ -134,7 +134,13 @@ def _topics(run: _Import, name: str, keys: list[str]) -> list[str]:
     for key in keys:
         translated = key_globs(str(key))
         globs += translated.globs
-        if not translated.exact:
+        if not translated.globs:
+            run.draft.consumer_note(
+                name,
+                "The empty routing key matches only the empty topic, "
+                "which no topic glob can say: dropped.",
+            )
+        elif not translated.exact:
             run.draft.consumer_note(
                 name,
                 f"{key!r}: AMQP '*' is exactly one word; the glob "
