@@ -40,9 +40,9 @@ def draft_from(path: Path) -> Draft:
     raise ConfigError(f"{path}: neither a fedmsg.d/ directory nor a fedora-messaging .toml file")
 
 
-def cmd_import_config(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Print the hub configuration equivalent to ``args.path``."""
-    out.write(render(draft_from(args.path)))
+def cmd_import_config(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the hub configuration equivalent to ``args.path`` (on ``out``, default stdout)."""
+    (sys.stdout if out is None else out).write(render(draft_from(args.path)))
     return 0
 
 
