@@ -1,10 +1,11 @@
 """``import-config`` of a ``fedmsg.d/`` directory: endpoints, publish endpoint, ``fedmsg:``.
 
 Runs on the CLI's main thread. The directory is read the way fedmsg reads it
-(``fedmsg.config.load_config``): every ``*.py`` file, in sorted order, is executed and its
-module-level ``config`` dict merged into the result, dicts of dicts recursively, later files
-winning. The files are Python: executing them is what fedmsg-hub did too. fedmsg itself is not
-imported. The consumers (``moksha.consumer`` entry points whose ``config_key`` is on) come from
+(``fedmsg.config.load_config``), by the reader the hub's ``fedmsg: {config_dir}`` uses
+(`hub.config.fedmsg`): every ``*.py`` file, in sorted order, is executed and its module-level
+``config`` dict merged into the result, dicts of dicts recursively, later files winning. The
+files are Python: executing them is what fedmsg-hub did too. fedmsg itself is not imported.
+The consumers (``moksha.consumer`` entry points whose ``config_key`` is on) come from
 `hub.cli.import_moksha`.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from hub.cli.import_draft import Draft, unique
 from hub.cli.import_moksha import add_consumers
+from hub.config.fedmsg import read_fedmsg_dir as read_dir
 from hub.errors import ConfigError
 
 # fedmsg keys whose behaviour the hub does not carry over, and why (present keys are listed).
@@ -39,41 +41,10 @@ CARRIED_ZMQ = ("zmq_enabled", "zmq_publish_endpoints", "zmq_strict")
 
 
 def read_fedmsg_dir(directory: Path) -> tuple[dict[str, Any], list[Path]]:
-    """The merged ``config`` of every ``*.py`` file in ``directory`` and the files, in order."""
-    try:
-        files = sorted(p for p in directory.iterdir() if p.name.endswith(".py") and p.is_file())
-    except OSError as exc:
-        raise ConfigError(f"{directory}: cannot read directory: {exc.strerror}") from None
-    config: dict[str, Any] = {}
-    for path in files:
-        config = merged(config, _execute(path))
-    return config, files
-
-
-def _execute(path: Path) -> dict[str, Any]:
-    try:
-        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read: {type(exc).__name__}: {exc}") from None
-    variables: dict[str, Any] = {"__file__": str(path), "__name__": path.stem}
-    try:
-        exec(code, variables)  # a fedmsg.d file is Python, as fedmsg executes it
-    except Exception as exc:
-        raise ConfigError(f"{path}: raised {type(exc).__name__}: {exc}") from None
-    found = variables.get("config")
-    if not isinstance(found, dict):
-        raise ConfigError(f"{path}: defines no module-level 'config' dict")
-    return found
-
-
-def merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated with ``over``, dicts of dicts merged recursively (fedmsg's way)."""
-    for key, value in over.items():
-        if isinstance(base.get(key), dict) and isinstance(value, dict):
-            base[key] = merged(base[key], value)
-        else:
-            base[key] = value
-    return base
+    """The merged ``config`` of every ``*.py`` file in ``directory`` and the files, in order:
+    what the hub's ``fedmsg: {config_dir}`` reads (`hub.config.fedmsg`), without its defaults."""
+    files = sorted(directory.glob("*.py"))  # the order hub.config.fedmsg reads them in
+    return read_dir(directory, lambda _key, text: ConfigError(text)), files
 
 
 def draft_from_fedmsg(directory: Path) -> Draft:
@@ -156,10 +127,16 @@ def _publish_endpoint(config: Mapping[str, Any], draft: Draft) -> None:
 
 
 def _not_carried(config: Mapping[str, Any], draft: Draft) -> None:
-    if config.get("validate_signatures", True) is not False:
+    if "validate_signatures" not in config:
         draft.not_carried.append(
-            "validate_signatures: fedmsg checked message signatures "
-            "(its default); the hub does not yet (a later issue)."
+            "validate_signatures is not set: fedmsg consumers read it from self.hub.config and "
+            "fedmsg-hub had no default (a consumer not setting it failed to start); set it in "
+            "fedmsg.d, False: the hub does not check signatures yet (a later issue)."
+        )
+    elif config["validate_signatures"]:
+        draft.not_carried.append(
+            "validate_signatures True: fedmsg checked message signatures; the hub does not "
+            "yet (a later issue)."
         )
     for key, why in NOT_CARRIED.items():
         if key in config:
