@@ -194,10 +194,11 @@ class AmqpConnection:
             self._close(self._proto)
             self.on_failure(exc)
 
-    def ack(self, tag: int, generation: int) -> bool:
-        """Ack a delivery; refused (logged, counted, False) unless from the current channel."""
-        consume = self._current(tag, generation, "ack")
-        return self._counted(consume is not None and consume.ack(tag))
+    def ack(self, tags: int | Sequence[int], generation: int) -> bool:
+        """Ack deliveries; refused (logged, counted, False) unless from the current channel."""
+        many = [tags] if isinstance(tags, int) else list(tags)
+        consume = self._current(many[0], generation, "ack") if many else self._consume
+        return not many or self._counted(consume is not None and consume.ack(many))
 
     def nack(self, tag: int, generation: int, requeue: bool) -> bool:
         """Nack a delivery (requeue, or dead-letter/drop); refused like `ack`."""
@@ -205,8 +206,7 @@ class AmqpConnection:
         return self._counted(consume is not None and consume.nack(tag, requeue))
 
     def _counted(self, sent: bool) -> bool:
-        if not sent:
-            self.refused += 1
+        self.refused += not sent
         return sent
 
     def _current(self, tag: int, generation: int, what: str) -> ConsumeChannel | None:

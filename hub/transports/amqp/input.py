@@ -92,8 +92,8 @@ class AmqpInput:
     def connected(self) -> bool:
         return self.connection is not None and self.connection.connected
 
-    def ack(self, tag: int, generation: int) -> bool:
-        return self.connection is not None and self.connection.ack(tag, generation)
+    def ack(self, tags: int | list[int], generation: int) -> bool:
+        return self.connection is not None and self.connection.ack(tags, generation)
 
     def nack(self, tag: int, generation: int, requeue: bool) -> bool:
         return self.connection is not None and self.connection.nack(tag, generation, requeue)

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 class Settler(Protocol):
     """The connection's side of acknowledging (`hub.transports.amqp.connection`)."""
 
-    def ack(self, tag: int, generation: int) -> bool: ...
+    def ack(self, tags: int | list[int], generation: int) -> bool: ...
     def nack(self, tag: int, generation: int, requeue: bool) -> bool: ...
     def dead_letter(self, delivery: Delivery, topic: str, why: Why) -> None: ...
 
@@ -146,16 +146,19 @@ class BrokerSource:
         """Finished messages: ack them, or dead-letter the dead-lettered ones."""
         with self._lock:
             rejected = {seq: self._rejected.pop(seq) for seq in seqs if seq in self._rejected}
+        acks: dict[int, list[int]] = {}  # generation -> tags, acked together
         for seq in seqs:
             delivery = self._deliveries.pop(seq, None)
             if delivery is None:
                 continue
             letter = rejected.get(seq)
             if letter is None:
-                self.settler.ack(delivery.tag, delivery.generation)
+                acks.setdefault(delivery.generation, []).append(delivery.tag)
                 continue
             why = Why(self.name, letter.error, letter.traceback, letter.attempts)
             self.settler.dead_letter(delivery, letter.topic, why)
+        for generation, tags in acks.items():
+            self.settler.ack(tags, generation)
 
     def return_unfinished(self) -> int:
         """Halt or shutdown: every delivery not finished goes back to the queue; how many."""

@@ -92,13 +92,26 @@ def test_a_tag_is_settled_once_and_only_if_delivered_on_an_open_channel() -> Non
     fake, channel, _ = consuming(QueueSpec("hub.a", ("#",)))
     for tag in (1, 2, 3):
         fake.deliver("hub.a", tag)
-    assert channel.ack(1) and not channel.ack(1) and not channel.nack(9, requeue=True)
+    assert channel.ack([1]) and not channel.ack([1]) and not channel.nack(9, requeue=True)
     assert channel.nack(2, requeue=False)
     fake.is_open = False
-    assert not channel.ack(3)
+    assert not channel.ack([3])
     sent = [(name, kw) for name, _, kw in fake.calls if name in ("basic_ack", "basic_nack")]
     assert sent == [("basic_ack", {"delivery_tag": 1}),
                     ("basic_nack", {"delivery_tag": 2, "requeue": False})]  # fmt: skip
+
+
+def test_finished_tags_below_every_unsettled_one_are_acked_in_one_multiple_ack() -> None:
+    """ack([2, 1, 3, 5]) with 4 and 6 outstanding: one basic.ack(3, multiple) and one for 5;
+    then ack([4, 6]) with nothing else outstanding: one basic.ack(6, multiple)."""
+    fake, channel, _ = consuming(QueueSpec("hub.a", ("#",)))
+    for tag in range(1, 7):
+        fake.deliver("hub.a", tag)
+    assert channel.ack([2, 1, 3, 5]) and channel.unsettled == {4, 6}
+    assert channel.ack([4, 6]) and channel.unsettled == set()
+    sent = [kw for name, _, kw in fake.calls if name == "basic_ack"]
+    assert sent == [{"delivery_tag": 3, "multiple": True}, {"delivery_tag": 5},
+                    {"delivery_tag": 6, "multiple": True}]  # fmt: skip
 
 
 def test_ended_fires_when_the_broker_cancels_a_consumer() -> None:

@@ -18,8 +18,8 @@ class Settler:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
-    def ack(self, tag: int, generation: int) -> bool:
-        self.calls.append(("ack", tag))
+    def ack(self, tags: int | list[int], generation: int) -> bool:
+        self.calls.append(("ack", tags))
         return True
 
     def nack(self, tag: int, generation: int, requeue: bool) -> bool:
@@ -72,8 +72,8 @@ def test_only_finished_deliveries_are_acked_and_dead_letters_go_with_their_reaso
     made.add(DeadLetter("c", "org.x.a", None, b"{}", "boom", "Traceback...", 3, second.seq))
     made.queue.finish([first.seq, second.seq])
     assert settler.calls == [
-        ("ack", 1),
         ("dead", 2, "org.x.a", Why("c", "boom", "Traceback...", 3)),
+        ("ack", [1]),
     ]
     assert made.return_unfinished() == 1
     assert settler.calls[-1] == ("nack", 3, True)
