@@ -84,11 +84,12 @@ def test_check_reports_the_same_errors(
 
 
 def test_check_prints_consumers_and_topics(tmp_path: Path) -> None:
-    """``check`` on a good config lists each consumer with its topics and exits 0."""
+    """``check`` on a good config lists each consumer (kind, how found) with its topics; exit 0."""
     config = base(consumers={"c": dict(GOOD_CONSUMER, topics=["org.fedoraproject.prod.*"])})
     result = run_hub(tmp_path, config, "check")
     assert result.returncode == 0, result.stderr
-    assert "consumer c: recorder threads=1" in result.stdout
+    assert "consumer c: hub consumer, found as entry point hub.consumers:recorder" in result.stdout
+    assert "source=zmq threads=1" in result.stdout
     assert "topic org.fedoraproject.prod.*" in result.stdout
     assert "upstream subscriptions: 'org.fedoraproject.prod.'" in result.stdout
 
