@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import multiprocessing
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 import pika
 
-from bench.publisher import wait_until
+from bench.publisher import PublisherProcess, wait_until
 from bench.wire import amqp_templates
 from hub.transports.amqp.wire import encode
 
@@ -67,54 +66,17 @@ def publisher_main(conn: Connection, url: str, root: str, count: int, rate: floa
     connection.close()
 
 
-class LivePublisher:
-    """Bench-side handle on one live publisher process."""
+class LivePublisher(PublisherProcess):
+    """Bench-side handle on one live AMQP publisher process."""
+
+    label = "AMQP publisher"
+    stop_when_sent = False  # the child exits after "sent"
 
     def __init__(self, url: str, root: str, count: int, rate: float = 0.0) -> None:
+        super().__init__(count)
         self.args = (url, root, count, rate)
-        self.count = count
-        self.first_ns = self.last_ns = 0
-        self._conn: Connection | None = None
-        self._process: Any = None
 
     def start(self) -> None:
         """Start the process and wait until it is connected."""
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(
-            target=publisher_main, args=(child, *self.args), name="bench-amqp-publisher"
-        )
-        self._process.start()
+        self._spawn(publisher_main, self.args, "bench-amqp-publisher")
         self._expect("ready", 30)
-
-    def go(self) -> None:
-        """Start publishing."""
-        assert self._conn is not None
-        self._conn.send("go")
-
-    def wait_sent(self, timeout: float) -> None:
-        """Wait until every message was handed to the broker's socket."""
-        _, self.first_ns, self.last_ns = self._expect("sent", timeout)
-
-    @property
-    def send_rate(self) -> float:
-        """Messages a second the publisher achieved."""
-        return self.count / max(self.last_ns - self.first_ns, 1) * 1e9
-
-    def stop(self) -> None:
-        """Let the process exit (it is killed if it does not)."""
-        if self._conn is not None and self._process.is_alive() and not self.last_ns:
-            self._conn.send("stop")
-        if self._process is not None:
-            self._process.join(10)
-            if self._process.is_alive():
-                self._process.kill()
-
-    def _expect(self, kind: str, timeout: float) -> tuple[Any, ...]:
-        assert self._conn is not None
-        if not self._conn.poll(timeout):
-            raise RuntimeError(f"AMQP publisher: no {kind!r} reply within {timeout:.0f} s")
-        reply = self._conn.recv()
-        if reply[0] != kind:
-            raise RuntimeError(f"AMQP publisher: expected {kind!r}, got {reply!r}")
-        return tuple(reply)

@@ -77,32 +77,25 @@ def wait_until(due_ns: int) -> None:
         time.sleep(delay / 1e9)
 
 
-class Publisher:
-    """Bench-side handle on one publisher process (one per measured run)."""
+class PublisherProcess:
+    """Bench-side handle on one publisher process (one per measured run), on the bench
+    process's main thread: it spawns the child, then speaks the pipe protocol."""
 
-    def __init__(self, count: int, rate: float = 0.0) -> None:
+    label = "publisher"
+    stop_when_sent = True  # send "stop" even after "sent" (the child waits for it to close)
+
+    def __init__(self, count: int) -> None:
         self.count = count
-        self.rate = rate
-        self.port = 0
         self.first_ns = 0
         self.last_ns = 0
         self._conn: Connection | None = None
         self._process: Any = None
 
-    @property
-    def endpoint(self) -> str:
-        """Where a subscriber connects."""
-        return f"tcp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Start the process and wait for its bound port."""
+    def _spawn(self, target: Any, args: tuple[Any, ...], name: str) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(
-            target=publish_main, args=(child, self.count, self.rate), name="bench-publisher"
-        )
+        self._process = ctx.Process(target=target, args=(child, *args), name=name)
         self._process.start()
-        self.port = self._expect("port", 30)[1]
 
     def go(self) -> None:
         """End the warm-up and start the timed run."""
@@ -110,7 +103,7 @@ class Publisher:
         self._conn.send("go")
 
     def wait_sent(self, timeout: float) -> None:
-        """Wait until every message has been handed to ZeroMQ."""
+        """Wait until every message has been handed to the transport's socket."""
         _, self.first_ns, self.last_ns = self._expect("sent", timeout)
 
     @property
@@ -119,8 +112,10 @@ class Publisher:
         return self.count / max(self.last_ns - self.first_ns, 1) * 1e9
 
     def stop(self) -> None:
-        """Let the process close its socket and exit."""
-        if self._conn is not None and self._process.is_alive():
+        """Let the process close its socket and exit (it is killed if it does not)."""
+        alive = self._conn is not None and self._process.is_alive()
+        if alive and (self.stop_when_sent or not self.last_ns):
+            assert self._conn is not None
             self._conn.send("stop")
         if self._process is not None:
             self._process.join(10)
@@ -130,8 +125,27 @@ class Publisher:
     def _expect(self, kind: str, timeout: float) -> tuple[Any, ...]:
         assert self._conn is not None
         if not self._conn.poll(timeout):
-            raise RuntimeError(f"publisher: no {kind!r} reply within {timeout:.0f} s")
+            raise RuntimeError(f"{self.label}: no {kind!r} reply within {timeout:.0f} s")
         reply = self._conn.recv()
         if reply[0] != kind:
-            raise RuntimeError(f"publisher: expected {kind!r}, got {reply!r}")
+            raise RuntimeError(f"{self.label}: expected {kind!r}, got {reply!r}")
         return tuple(reply)
+
+
+class Publisher(PublisherProcess):
+    """The ZeroMQ publisher process: binds an ephemeral port, warms up, sends the run."""
+
+    def __init__(self, count: int, rate: float = 0.0) -> None:
+        super().__init__(count)
+        self.rate = rate
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        """Where a subscriber connects."""
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the process and wait for its bound port."""
+        self._spawn(publish_main, (self.count, self.rate), "bench-publisher")
+        self.port = self._expect("port", 30)[1]

@@ -72,3 +72,20 @@ def deadletters(hub: HubProcess, *args: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+def echo_into_queue(
+    tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str], queue: str
+) -> HubProcess:
+    """A durable ``queue`` bound to ``<root>.ping.echo``, then a hub whose `tests.plugins.Echo`
+    consumer answered one ``<root>.ping`` there (publish_to: amqp); the hub, still running."""
+    prefix, root = names
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
+    connection.channel().queue_declare(queue, durable=True)
+    connection.channel().queue_bind(queue, "amq.topic", routing_key=f"{root}.ping.echo")
+    connection.close()
+    echo = {"echo": {"class": "tests.plugins:Echo", "topics": [f"{root}.ping"]}}
+    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, echo), hubs)
+    publish(rabbitmq, f"{root}.ping", 1)
+    wait_until(lambda: hub.status()["hub"].get("published", 0) >= 1, 20, "the echo confirmed")
+    return hub

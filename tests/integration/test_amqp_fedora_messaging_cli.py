@@ -15,11 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pika
 import pytest
 from fedora_messaging import message as fm
 
-from tests.integration.amqp_hubs import amqp_hub, publish, started
+from tests.integration.amqp_hubs import amqp_hub, echo_into_queue, started
 from tests.integration.harness import HubProcess, read_records, recorder, wait_until
 from tests.integration.servers.rabbitmq import RabbitMQ
 
@@ -75,14 +74,7 @@ def test_what_a_hub_consumer_publishes_the_record_cli_receives_and_validates(
     body and the hub's headers."""
     prefix, root = names
     queue = f"{prefix}.recorded"
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
-    connection.channel().queue_declare(queue, durable=True)
-    connection.channel().queue_bind(queue, "amq.topic", routing_key=f"{root}.ping.echo")
-    connection.close()
-    echo = {"echo": {"class": "tests.plugins:Echo", "topics": [f"{root}.ping"]}}
-    hub = started(amqp_hub(tmp_path, rabbitmq, prefix, echo), hubs)
-    publish(rabbitmq, f"{root}.ping", 1)
-    wait_until(lambda: hub.status()["hub"].get("published", 0) >= 1, 20, "the echo confirmed")
+    hub = echo_into_queue(tmp_path, rabbitmq, hubs, names, queue)
     conf = (f'[queues."{queue}"]\ndurable = true\nauto_delete = false\nexclusive = false\n'
             f'arguments = {{}}\n\n[[bindings]]\nqueue = "{queue}"\nexchange = "amq.topic"\n'
             f'routing_keys = ["{root}.ping.echo"]\n')  # fmt: skip

@@ -98,7 +98,7 @@ def decode(
     payload = _load_json(body)
     if not isinstance(payload, dict):
         raise DecodeError("not_object", f"body is a {type(payload).__name__}, not an object")
-    headers = _safe(properties.headers or {})
+    headers = _safe_headers(properties.headers or {})
     _check_headers(headers)
     envelope: dict[str, Any] = {"topic": routing_key, "msg": payload}
     timestamp = _parse_sent_at(headers.get("sent-at"))
@@ -155,10 +155,16 @@ def _parse_sent_at(value: Any) -> float | None:
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+def _safe_headers(headers: dict[str, Any]) -> Any:
+    """The headers, JSON-safe: copied as they are when every value already is (the usual case:
+    the recursive conversion was 3% of a delivery's cost), else `_safe`."""
+    if all(type(v) in _PLAIN for v in headers.values()):
+        return dict(headers)
+    return _safe(headers)
+
+
 def _safe(value: Any) -> Any:
     """A JSON-serialisable copy of an AMQP table value (bytes, Decimal, datetime become text)."""
-    if type(value) is dict and all(type(v) in _PLAIN for v in value.values()):
-        return dict(value)  # the usual headers: nothing to convert (3% of a delivery's cost)
     if isinstance(value, dict):
         return {str(k): _safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
