@@ -3,6 +3,7 @@ for good."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -29,13 +30,17 @@ class Reactor:
         self.later.append(f)
 
 
+_names = itertools.count()
+
+
 @pytest.fixture
 def pair() -> Any:
     """A connected inproc PAIR: (the test's end, the end ZmqInput reads)."""
     ctx = zmq.Context.instance()
     ours, theirs = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
-    ours.bind("inproc://zmq-input-test")
-    theirs.connect("inproc://zmq-input-test")
+    name = f"inproc://zmq-input-test-{next(_names)}"  # a closed socket frees its name lazily
+    ours.bind(name)
+    theirs.connect(name)
     yield ours, theirs
     ours.close(linger=0)
     theirs.close(linger=0)
