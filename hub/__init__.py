@@ -1,13 +1,25 @@
 """consumer-hub: a message-bus consumer daemon.
 
 The public names a plugin author needs live here: `Consumer` to subclass, `Message` it receives,
-and the outcome exceptions its `consume()` may raise. Importing this package has no side effects.
+the outcome exceptions its `consume()` may raise, and `Producer` for code that runs on a
+schedule. Importing this package has no side effects.
 """
 
 from hub.consumer import Consumer
 from hub.errors import Drop, Halt, HubError, Reject, Retry
 from hub.message import Message
+from hub.producer import Producer
 
 __version__ = "0.1.0"
 
-__all__ = ["Consumer", "Drop", "Halt", "HubError", "Message", "Reject", "Retry", "__version__"]
+__all__ = [
+    "Consumer",
+    "Drop",
+    "Halt",
+    "HubError",
+    "Message",
+    "Producer",
+    "Reject",
+    "Retry",
+    "__version__",
+]

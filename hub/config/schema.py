@@ -49,6 +49,11 @@ def _transport(value: str | None) -> None:
         raise ValueError("one of " + ", ".join(TRANSPORTS))
 
 
+def _optional_positive_s(value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError("a number of seconds greater than 0, or null")
+
+
 def _topics(values: tuple[str, ...] | None) -> None:
     if values is not None and (not values or not all(values)):
         raise ValueError("a non-empty list of non-empty topic patterns")
@@ -160,11 +165,24 @@ class ConsumerConfig:
 
 
 @dataclass(frozen=True)
+class ProducerConfig:
+    """One producer: which class, how often it polls (overriding the class's ``interval``),
+    when a poll counts as stuck (default: its interval), its own settings."""
+
+    cls: str = field(metadata={"key": "class"})
+    enabled: bool = True
+    interval_s: float | None = field(default=None, metadata={"check": _optional_positive_s})
+    stuck_after_s: float | None = field(default=None, metadata={"check": _optional_positive_s})
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HubConfig:
     """Everything the hub needs, validated once and never mutated."""
 
     endpoints: tuple[str, ...] = field(default=(), metadata={"check": _endpoints})
     consumers: dict[str, ConsumerConfig] = field(default_factory=dict)
+    producers: dict[str, ProducerConfig] = field(default_factory=dict)
     publish_endpoint: str | None = field(default=None, metadata={"check": _optional_endpoint})
     amqp: AmqpConfig | None = None
     publish_to: str | None = field(default=None, metadata={"check": _transport})
@@ -187,3 +205,8 @@ class HubConfig:
     def enabled_consumers(self) -> dict[str, ConsumerConfig]:
         """The consumers that run, by name."""
         return {name: c for name, c in self.consumers.items() if c.enabled}
+
+    @property
+    def enabled_producers(self) -> dict[str, ProducerConfig]:
+        """The producers that run, by name."""
+        return {name: p for name, p in self.producers.items() if p.enabled}

@@ -43,11 +43,14 @@ class LoadedConsumer:
     found: str = ""  # how ``class:`` was found: "module:Class" or "entry point GROUP:NAME"
 
 
-def resolve_class(name: str, spec: str) -> tuple[Any, str]:
-    """The object ``spec`` names (``module:attr`` or an entry point), and how it was found."""
+def resolve_class(
+    name: str, spec: str, groups: tuple[str, ...] = GROUPS, what: str = "consumer"
+) -> tuple[Any, str]:
+    """The object ``spec`` names (``module:attr`` or an entry point in one of ``groups``), and
+    how it was found; ``what`` (consumer, producer) names the plugin in errors."""
     if ":" in spec:
-        return _attribute(name, spec), spec
-    for group in GROUPS:
+        return _attribute(name, spec, what), spec
+    for group in groups:
         found = entry_points(group=group, name=spec)
         if found:
             ep = next(iter(found))
@@ -55,28 +58,28 @@ def resolve_class(name: str, spec: str) -> tuple[Any, str]:
                 return ep.load(), f"entry point {group}:{spec} ({ep.value})"
             except Exception as exc:
                 raise PluginLoadError(
-                    f"consumer {name!r}: entry point {spec!r} failed: {exc}"
+                    f"{what} {name!r}: entry point {spec!r} failed: {exc}"
                 ) from exc
-    known = sorted(f"{ep.name}" for group in GROUPS for ep in entry_points(group=group))
+    known = sorted(f"{ep.name}" for group in groups for ep in entry_points(group=group))
     raise PluginLoadError(
-        f"consumer {name!r}: class {spec!r} is neither module:Class nor an entry point in "
-        f"{' or '.join(GROUPS)} (installed: {', '.join(known) or 'none'})"
+        f"{what} {name!r}: class {spec!r} is neither module:Class nor an entry point in "
+        f"{' or '.join(groups)} (installed: {', '.join(known) or 'none'})"
     )
 
 
-def _attribute(name: str, spec: str) -> Any:
+def _attribute(name: str, spec: str, what: str) -> Any:
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise PluginLoadError(
-            f"consumer {name!r}: cannot import module {module_name!r}: {exc}"
+            f"{what} {name!r}: cannot import module {module_name!r}: {exc}"
         ) from exc
     try:
         return getattr(module, attr)
     except AttributeError:
         raise PluginLoadError(
-            f"consumer {name!r}: module {module_name!r} has no attribute {attr!r}"
+            f"{what} {name!r}: module {module_name!r} has no attribute {attr!r}"
         ) from None
 
 
