@@ -1,4 +1,5 @@
-"""Restarts dead worker threads with backoff and reports crash loops.
+"""Restarts dead worker threads (a consumer's, or a producer's) with backoff and reports crash
+loops.
 
 Runs on the reactor thread: ``on_death`` is delivered through ``reactor.callFromThread``;
 restarts are scheduled with ``reactor.callLater``, so tests drive it with
@@ -28,9 +29,12 @@ LOOP_AFTER = 3
 class Supervisor:
     """Death history and pending restarts, per consumer."""
 
-    def __init__(self, clock: Any, restart: Callable[[str, int], None]) -> None:
+    def __init__(
+        self, clock: Any, restart: Callable[[str, int], None], what: str = "consumer"
+    ) -> None:
         self.clock = clock  # an IReactorTime: seconds() and callLater()
         self.restart = restart
+        self.what = what  # whose threads: "consumer" or "producer", for the log
         self.deaths: dict[str, deque[float]] = {}
         self.restarts: dict[str, int] = {}
         self.crash_loop: dict[str, bool] = {}
@@ -46,9 +50,9 @@ class Supervisor:
         delay: float = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (len(history) - 1))
         if len(history) >= LOOP_AFTER and not self.crash_loop.get(name):
             self.crash_loop[name] = True
-            log.error("consumer %s: crash loop: %d worker deaths in %.0f s (last: %r); "
-                      "restarting with backoff, now %.1f s", name, len(history), WINDOW_S,
-                      error, delay)  # fmt: skip
+            log.error("%s %s: crash loop: %d worker deaths in %.0f s (last: %r); "
+                      "restarting with backoff, now %.1f s", self.what, name, len(history),
+                      WINDOW_S, error, delay)  # fmt: skip
         self.pending[(name, index)] = self.clock.callLater(delay, self._restart, name, index)
         return delay
 
@@ -63,8 +67,8 @@ class Supervisor:
         for name, history in self.deaths.items():
             if self.crash_loop.get(name) and (not history or history[-1] < now - WINDOW_S):
                 self.crash_loop[name] = False
-                log.info("consumer %s: no worker death for %.0f s: crash loop over", name,
-                         WINDOW_S)  # fmt: skip
+                log.info("%s %s: no worker death for %.0f s: crash loop over", self.what,
+                         name, WINDOW_S)  # fmt: skip
 
     def restart_now(self, name: str) -> None:
         """Run pending restarts of ``name`` at once (shutdown: the threads see the abort)."""
@@ -73,6 +77,13 @@ class Supervisor:
             if call.active():
                 call.cancel()
             self.restart(*key)
+
+    def cancel(self, name: str) -> None:
+        """Drop pending restarts of ``name`` (a producer stopping: no new thread)."""
+        for key in [k for k in self.pending if k[0] == name]:
+            call = self.pending.pop(key)
+            if call.active():
+                call.cancel()
 
     def snapshot(self, name: str) -> dict[str, Any]:
         return {
