@@ -1,13 +1,10 @@
 """The composition root: builds the hub's parts, hands each what it uses, owns start and stop.
 
-Runs on the reactor thread. Start: open the durable state (`hub.storage.durable`: log, cursors;
-dead letters), load plugins, open the publisher, start every consumer (`hub.lifecycle.consumers`:
-each resumes at its cursor) and wait for each ``setup()`` and its durable starting point, then
-open input and the status endpoint ("hub ready"). Stop: close input first, drain every consumer
-to the shutdown deadline (`hub.workers.life.ConsumerLife.drain`; what is left stays in the log
-for the next start), commit the cursors, close the rest.
-
-Two ``TimerService``s: the cursor commit every ``commit_interval_s``, and a one-second tick.
+Runs on the reactor thread. Start: open the durable state (`hub.storage.durable`; dead letters),
+load plugins, open the publisher, start every consumer (`hub.lifecycle.consumers`), wait for each
+``setup()`` and durable starting point, open input and status, start the producers
+(`hub.lifecycle.producers`): "hub ready". Stop: producers first, then input; drain the consumers
+(`hub.workers.life.ConsumerLife.drain`; what is left stays in the log), commit, close the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +20,7 @@ from twisted.internet import defer
 
 from hub.config import ConsumerConfig, HubConfig
 from hub.lifecycle.consumers import Consumers
+from hub.lifecycle.producers import Producers
 from hub.lifecycle.timers import Every, stopped
 from hub.lifecycle.transports import Transports
 from hub.observe.prometheus import MetricsPage
@@ -73,6 +71,7 @@ class HubService:
         self.router = Router()
         self.enqueuer = self._enqueuer()
         self.consumers = self._consumers()
+        self.producers = Producers(reactor, self.publisher)
         self.snapshotter = self._snapshotter()
         self.stuck = StuckWatch(lambda: self.consumers)
         self.replay = DeadLetterReplay(
@@ -135,7 +134,8 @@ class HubService:
             paused_since=lambda: self.enqueuer.paused_since,
             hub_figures=[self.durable.hub_snapshot, self.publisher.figures],
             consumer_figures=[self.durable.snapshot, *self.consumers.figures()],
-            reasons=[self._not_ready],
+            reasons=[self._not_ready, self.producers.not_ready],
+            sections={"producers": self.producers.snapshot},
         )
 
     # -- start -------------------------------------------------------------------------------
@@ -148,6 +148,7 @@ class HubService:
         self.stats.set_dead_letters(self.dead_letters.counts())
         config = self.config
         loaded = load_consumers(config.enabled_consumers, self.publisher, config.fedmsg)
+        self.producers.load(config.enabled_producers, config.fedmsg)  # before any thread
         self.publisher.start()
         if not loaded:
             log.warning("no consumer is enabled: the hub will receive and count, nothing more")
@@ -169,6 +170,7 @@ class HubService:
             self.statsd.start()
         gc.freeze()  # start-up objects live for ever: keep them out of every collection
         gc.set_threshold(*GC_THRESHOLDS)
+        self.producers.start()  # every consumer routed, input open: see hub.lifecycle.producers
         self.ready = True
         names = [life.name for life in self.consumers]
         log.info("hub ready: %d consumer(s): %s", len(names), ", ".join(names))
@@ -242,6 +244,7 @@ class HubService:
 
     async def _stop(self) -> None:
         self.ready = False
+        await self.producers.stop(self.config.shutdown_timeout_s)  # their last messages still flow
         await self.transports.stop_inputs()  # nothing new while the consumers drain
         memory, total = self.backlog()
         log.info("stopping: input closed; draining the %d message(s) in memory for up to "

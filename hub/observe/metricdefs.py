@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub.workers.producer_life import STATES as PRODUCER_STATES
+
 GAUGE = "gauge"  # a level, sent every interval
 COUNTER = "counter"  # only grows; statsd gets the delta since the last flush
 BY_CAUSE = "by_cause"  # a mapping cause -> counter
@@ -40,9 +42,11 @@ class MetricDef:
     kind: str  # GAUGE, COUNTER, BY_CAUSE, TIMING, WORKERS, ENUM or FLAG
     unit: str  # of the snapshot value
     help: str
-    statsd: str  # the name under <prefix>. (hub) or <prefix>.consumer.<name>. (consumer)
+    statsd: str  # the name under <prefix>. (hub) or <prefix>.<scope>.<name>. (per name)
     prom: str  # the Prometheus family name, without consumer_hub_ (and _total)
     scale: float = 1.0  # statsd value = snapshot value * scale (seconds -> ms)
+    states: tuple[str, ...] = STATES  # ENUM: the states exported
+    scope: str = "consumer"  # per-name rows: the label, statsd part and Prometheus prefix
 
 
 HUB_METRICS: tuple[MetricDef, ...] = (
@@ -134,25 +138,47 @@ CONSUMER_METRICS: tuple[MetricDef, ...] = (
 )  # fmt: skip
 
 
+P = "producer"  # the scope of the rows below
+PRODUCER_METRICS: tuple[MetricDef, ...] = (
+    MetricDef("polls", COUNTER, "polls", "poll() calls finished", "polls", "polls", scope=P),
+    MetricDef("failures", COUNTER, "polls", "poll() calls that raised", "failures", "failures",
+              scope=P),
+    MetricDef("overruns", COUNTER, "polls", "poll() calls that ended after the next was due",
+              "overruns", "overruns", scope=P),
+    MetricDef("restarts", COUNTER, "threads", "Producer threads restarted after dying",
+              "restarts", "restarts", scope=P),
+    MetricDef("last_duration_s", GAUGE, "seconds", "Duration of the last finished poll()",
+              "last_duration_ms", "last_duration_seconds", 1000.0, scope=P),
+    MetricDef("last_run_at", GAUGE, "seconds", "When the last poll() started (Unix time)",
+              "last_run_at", "last_run_timestamp_seconds", scope=P),
+    MetricDef("stuck", FLAG, "bool", "1 while a poll() runs longer than stuck_after_s",
+              "stuck", "stuck", scope=P),
+    MetricDef("state", ENUM, "state", "1 for the producer's current state", "state", "state",
+              states=PRODUCER_STATES, scope=P),
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Sample:
     """One exported value: ``label`` is (label name, value) for causes, quantiles and states."""
 
     metric: MetricDef
-    consumer: str | None
+    consumer: str | None  # the consumer's, or (``metric.scope`` "producer") the producer's name
     label: tuple[str, str] | None
     suffix: str | None  # the statsd name part for ``label`` (cause, p50, state)
     value: float
 
 
 def samples(snapshot: Mapping[str, Any]) -> Iterator[Sample]:
-    """Every exported value of ``snapshot``, hub-wide first, then per consumer in name order."""
+    """Every exported value of ``snapshot``: hub-wide first, then per consumer, then per
+    producer, in name order."""
     for metric in HUB_METRICS:
         yield from _expand(metric, None, snapshot.get("hub", {}))
-    consumers = snapshot.get("consumers", {})
-    for name in sorted(consumers):
-        for metric in CONSUMER_METRICS:
-            yield from _expand(metric, name, consumers[name])
+    for section, metrics in (("consumers", CONSUMER_METRICS), ("producers", PRODUCER_METRICS)):
+        docs = snapshot.get(section, {})
+        for name in sorted(docs):
+            for metric in metrics:
+                yield from _expand(metric, name, docs[name])
 
 
 def _expand(metric: MetricDef, consumer: str | None, doc: Mapping[str, Any]) -> Iterator[Sample]:
@@ -187,7 +213,7 @@ def _workers(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sa
 
 
 def _enum(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    for state in STATES:
+    for state in metric.states:
         yield Sample(metric, consumer, ("state", state), state, float(value == state))
 
 
@@ -210,7 +236,7 @@ def safe_name(part: str) -> str:
 
 def statsd_name(sample: Sample) -> str:
     """The statsd name of ``sample``, without the configured prefix."""
-    parts = [] if sample.consumer is None else ["consumer", safe_name(sample.consumer)]
+    parts = [] if sample.consumer is None else [sample.metric.scope, safe_name(sample.consumer)]
     parts.append(sample.metric.statsd)
     if sample.suffix is not None:
         parts.append(sample.suffix)
@@ -218,6 +244,7 @@ def statsd_name(sample: Sample) -> str:
 
 
 def prom_name(metric: MetricDef, consumer_scope: bool) -> str:
-    """The Prometheus family name of ``metric`` (counters get ``_total`` from the client)."""
-    scope = "consumer_" if consumer_scope else ""
+    """The Prometheus family name of ``metric`` (counters get ``_total`` from the client);
+    ``consumer_scope``: a per-name row (consumer or producer, ``metric.scope``)."""
+    scope = f"{metric.scope}_" if consumer_scope else ""
     return f"{PROM_PREFIX}{scope}{metric.prom}"

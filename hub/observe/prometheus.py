@@ -27,7 +27,7 @@ Family = GaugeMetricFamily | CounterMetricFamily
 
 
 def _labels(sample: Sample) -> dict[str, str]:
-    labels = {} if sample.consumer is None else {"consumer": sample.consumer}
+    labels = {} if sample.consumer is None else {sample.metric.scope: sample.consumer}
     if sample.label is not None:
         labels[sample.label[0]] = sample.label[1]
     return labels

@@ -5,8 +5,9 @@ Runs on the reactor thread: it reads reactor-owned `Stats`, queue lengths (safe 
 thread) and each worker's ``busy`` slot (a single reference, written only by its own thread).
 `Snapshotter` is the one owner: it assembles the snapshot in one place, from `Stats`, each
 `hub.workers.life.ConsumerLife` (state, backlog, stuck threads: each defined once, there) and
-the figure providers it is given (the durable log's, the supervisor's, the publisher's), so no
-other part adds to or overwrites a figure.
+the figure providers it is given (the durable log's, the supervisor's, the publisher's) and the
+sections it is given (``producers``: `hub.lifecycle.producers.Producers.snapshot`), so no other
+part adds to or overwrites a figure.
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ class Snapshotter:
         hub_figures: Sequence[HubFigures] = (),
         consumer_figures: Sequence[ConsumerFigures] = (),
         reasons: Sequence[Reasons] = (),
+        sections: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
     ) -> None:
         self.stats = stats
         self.lives = lives
@@ -159,6 +161,7 @@ class Snapshotter:
         self.hub_figures = hub_figures
         self.consumer_figures = consumer_figures
         self.reasons = reasons
+        self.sections = sections or {}  # more top-level sections: "producers"
         self.started_at = 0.0
 
     def mark_started(self, now: float) -> None:
@@ -181,7 +184,8 @@ class Snapshotter:
                 doc.update(more(life.name))
             consumers[life.name] = doc
         hub["backlog"] = sum(c["backlog"] for c in consumers.values())
-        return {"hub": hub, "consumers": consumers}
+        sections = {name: section() for name, section in self.sections.items()}
+        return {"hub": hub, "consumers": consumers, **sections}
 
     def not_ready(self, ready: bool) -> list[str]:
         """Why the hub is not ready ([] when it is)."""
