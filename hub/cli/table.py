@@ -1,4 +1,5 @@
-"""Render a ``/status`` document as the text of ``consumer-hub status`` and ``consumer-hub top``.
+"""Render a ``/status`` document as the text of ``consumer-hub status`` and ``consumer-hub top``:
+the hub line, the consumers, and the producers (when there are any).
 
 Pure functions over the decoded JSON; run on the main thread of the command that calls them.
 A consumer is *falling behind* when its backlog grew over the last ``GROWTH_WINDOW`` history
@@ -8,6 +9,7 @@ points (one a second), when a worker is stuck, or when it is halted/failed with 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +29,11 @@ TOP_COLUMNS = (
     ("CONSUMER", "<"), ("STATE", "<"), ("BACKLOG", ">"), ("IN/S", ">"), ("OUT/S", ">"),
     ("WAIT p50", ">"), ("WAIT p99", ">"), ("DUR p50", ">"), ("DUR p99", ">"),
     ("BACKLOG, LAST 5 MIN", "<"),
+)  # fmt: skip
+
+PRODUCER_COLUMNS = (
+    ("PRODUCER", "<"), ("STATE", "<"), ("EVERY", ">"), ("LAST RUN", ">"), ("LAST DUR", ">"),
+    ("NEXT IN", ">"), ("POLLS", ">"), ("FAILURES", ">"), ("OVERRUNS", ">"), ("RESTARTS", ">"),
 )  # fmt: skip
 
 
@@ -163,13 +170,13 @@ def render_status(doc: dict[str, Any]) -> list[str]:
     consumers = by_backlog(doc)
     lines = [hub_line(doc.get("hub") or {}), ""]
     if not consumers:
-        return [*lines, "no consumers"]
+        return [*lines, "no consumers", *render_producers(doc, time.time())]
     rows = [status_row(name, c) for name, c in consumers]
     table = layout(STATUS_COLUMNS, rows)
     lines.append("  " + table[0])
     for (_, c), line in zip(consumers, table[1:], strict=True):
         lines.append(("! " if falling_behind(c) else "  ") + line)
-    return lines
+    return lines + render_producers(doc, time.time())
 
 
 def render_top(doc: dict[str, Any], color: bool) -> list[str]:
@@ -177,7 +184,7 @@ def render_top(doc: dict[str, Any], color: bool) -> list[str]:
     consumers = by_backlog(doc)
     lines = [hub_line(doc.get("hub") or {}), ""]
     if not consumers:
-        return [*lines, "no consumers"]
+        return [*lines, "no consumers", *render_producers(doc, time.time())]
     table = layout(TOP_COLUMNS, [top_row(name, c) for name, c in consumers])
     lines.append("  " + table[0])
     for (_, c), line in zip(consumers, table[1:], strict=True):
@@ -186,7 +193,38 @@ def render_top(doc: dict[str, Any], color: bool) -> list[str]:
             lines.append(f"{RED}! {line}{RESET}")
         else:
             lines.append(("! " if behind else "  ") + line)
-    lines += ["", "! = falling behind (backlog growing, worker stuck, or halted with a backlog)"]
+    lines += render_producers(doc, time.time())
+    lines += ["", "! = falling behind (backlog growing, worker stuck, or halted with a backlog);",
+              "    a producer stuck in poll() or dead"]  # fmt: skip
+    return lines
+
+
+def _ago(when: float | None, now: float) -> str:
+    return "-" if when is None else seconds(max(0.0, now - when))
+
+
+def producer_row(name: str, p: dict[str, Any], now: float) -> list[str]:
+    state = str(p.get("state", "?"))
+    if state == "stuck":
+        state = f"stuck {seconds(p.get('polling_for_s'))}"
+    nxt = p.get("next_at")
+    return [
+        name, state, seconds(p.get("interval_s")), _ago(p.get("last_run_at"), now),
+        seconds(p.get("last_duration_s")), "-" if nxt is None else seconds(max(0.0, nxt - now)),
+        str(p.get("polls", 0)), str(p.get("failures", 0)), str(p.get("overruns", 0)),
+        str(p.get("restarts", 0)),
+    ]  # fmt: skip
+
+
+def render_producers(doc: dict[str, Any], now: float) -> list[str]:
+    """A blank line and the producers table, '!' marking stuck or dead ones; [] if none."""
+    producers = sorted((doc.get("producers") or {}).items())
+    if not producers:
+        return []
+    table = layout(PRODUCER_COLUMNS, [producer_row(n, p, now) for n, p in producers])
+    lines = ["", "  " + table[0]]
+    for (_, p), line in zip(producers, table[1:], strict=True):
+        lines.append(("! " if p.get("state") in ("stuck", "dead") else "  ") + line)
     return lines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hub.cli.table import (
     RED,
     falling_behind,
+    render_producers,
     render_status,
     render_top,
     seconds,
@@ -72,3 +73,17 @@ def test_top_colours_laggards_only_when_asked() -> None:
 def test_no_consumers_says_so() -> None:
     """An empty hub renders its hub line and says there are no consumers."""
     assert render_status({"hub": {}, "consumers": {}})[-1] == "no consumers"
+
+
+def test_producers_table_shows_schedule_and_counts_marking_stuck_ones() -> None:
+    """One row per producer: state, interval, last run, duration, next, counters; '!' if stuck."""
+    doc = {"producers": {
+        "ok": {"state": "idle", "interval_s": 0.2, "last_run_at": 99.0, "last_duration_s": 0.01,
+               "next_at": 100.5, "polls": 9, "failures": 3, "overruns": 0, "restarts": 0},
+        "slow": {"state": "stuck", "polling_for_s": 400.0, "interval_s": 60.0},
+    }}  # fmt: skip
+    lines = render_producers(doc, now=100.0)
+    assert lines[1].split()[:3] == ["PRODUCER", "STATE", "EVERY"]
+    assert lines[2].split() == ["ok", "idle", "200ms", "1.0s", "10ms", "500ms", "9", "3", "0", "0"]
+    assert lines[3].startswith("! slow") and "stuck 6m40s" in lines[3]
+    assert render_producers({"consumers": {}}, now=0.0) == []

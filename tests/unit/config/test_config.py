@@ -53,6 +53,11 @@ def test_dropins_merge_in_name_order(tmp_path: Path) -> None:
         ({"endpoints": ["tcp://a:1"], "log_level": "LOUD"}, "log_level: expected one of DEBUG"),
         ({"endpoints": ["tcp://a:1"], "consumers": {"c": {}}}, "consumers.c.class: required"),
         ({"endpoints": ["tcp://a:1"], "consumers": []}, "consumers: expected a mapping, got list"),
+        ({"producers": {"p": {"class": "x:Y", "every": 1}}}, "producers.p.every: unknown key; "
+         "valid keys are: class, config, enabled, interval_s, stuck_after_s"),
+        ({"producers": {"p": {"class": "x:Y", "interval_s": 0}}},
+         "producers.p.interval_s: expected a number of seconds greater than 0, or null"),
+        ({"producers": {"p": {}}}, "producers.p.class: required"),
     ],
 )  # fmt: skip
 def test_errors_name_source_key_and_expectation(data: dict, message: str) -> None:
@@ -131,3 +136,11 @@ def test_a_consumers_source_defaults_to_the_only_transport() -> None:
 def test_transport_errors_name_the_key(data: dict, message: str) -> None:
     """Each wrong transport setting is refused with the key it is about."""
     assert message in _transports(data)
+
+
+def test_producers_parse_with_defaults_and_enabled_filter() -> None:
+    """A producer needs only class; interval_s and stuck_after_s default to the class's."""
+    producers = {"a": {"class": "x:A", "interval_s": 2}, "b": {"class": "x:B", "enabled": False}}
+    config = config_from_dict({"endpoints": ["tcp://a:1"], "producers": producers})
+    assert config.producers["a"].interval_s == 2.0 and config.producers["a"].stuck_after_s is None
+    assert list(config.enabled_producers) == ["a"]

@@ -50,6 +50,15 @@ def test_restart_only_changes_and_live_config() -> None:
     assert live.endpoints == old.endpoints and live.log_level == "DEBUG"
 
 
+def test_producer_changes_need_a_restart() -> None:
+    """A reload leaves producers as they are and lists them among the ignored settings."""
+    old = config_from_dict({"endpoints": ["tcp://a:1"], "producers": {"p": {"class": "x:P"}}})
+    new = config_from_dict({"endpoints": ["tcp://a:1"],
+                            "producers": {"p": {"class": "x:P", "interval_s": 9}}})  # fmt: skip
+    assert restart_only_changes(old, new) == ["producers"]
+    assert live_config(old, new).producers == old.producers
+
+
 class FakeBroker:
     """The broker side of a reload: records what it was asked, returns ``unfinished``."""
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from hub.observe.metricdefs import CONSUMER_METRICS, HUB_METRICS, safe_name, samples, statsd_name
+from hub.observe.metricdefs import (
+    CONSUMER_METRICS,
+    HUB_METRICS,
+    PRODUCER_METRICS,
+    safe_name,
+    samples,
+    statsd_name,
+)
 from tests.unit.snapshots import snapshot
 
 
@@ -49,7 +56,21 @@ def test_names_are_safe_graphite_components() -> None:
 
 def test_catalogue_names_are_unique() -> None:
     """No two rows share a statsd or Prometheus name within their scope."""
-    for table in (HUB_METRICS, CONSUMER_METRICS):
+    for table in (HUB_METRICS, CONSUMER_METRICS, PRODUCER_METRICS):
         assert len({m.statsd for m in table}) == len(table)
         assert len({m.prom for m in table}) == len(table)
         assert len({m.key for m in table}) == len(table)
+
+
+PRODUCER = {"polls": 9, "failures": 3, "overruns": 1, "restarts": 0, "last_duration_s": 0.25,
+            "last_run_at": 1700000000.5, "stuck": False, "state": "idle"}  # fmt: skip
+
+
+def test_producer_figures_sit_under_producer_name() -> None:
+    """Producer rows go under producer.<name>, durations in ms, the state one-hot."""
+    names = {statsd_name(s): s.value for s in samples({"producers": {"ticker": PRODUCER}})}
+    assert names["producer.ticker.polls"] == 9 and names["producer.ticker.failures"] == 3
+    assert names["producer.ticker.last_duration_ms"] == 0.25  # scaled by the sink
+    assert names["producer.ticker.state.idle"] == 1 and names["producer.ticker.state.dead"] == 0
+    assert names["producer.ticker.stuck"] == 0
+    assert names["producer.ticker.last_run_at"] == 1700000000.5

@@ -64,3 +64,19 @@ def test_worker_and_consumer_states_are_labelled_gauges() -> None:
     stopped = (("consumer", "audit.log"), ("state", "stopped"))
     assert values[("consumer_hub_consumer_state", running)] == 1
     assert values[("consumer_hub_consumer_state", stopped)] == 0
+
+
+def test_producer_series_carry_the_producer_label() -> None:
+    """polls/failures/overruns are counters, last duration and stuck gauges, by producer."""
+    tick = {"polls": 9, "failures": 3, "overruns": 1, "last_duration_s": 0.25, "stuck": True,
+            "state": "stuck"}  # fmt: skip
+    doc = {"producers": {"tick": tick}}
+    values, types, _ = _scrape(doc)
+    label = (("producer", "tick"),)
+    assert types["consumer_hub_producer_polls"] == "counter"
+    assert values[("consumer_hub_producer_polls_total", label)] == 9
+    assert values[("consumer_hub_producer_failures_total", label)] == 3
+    assert values[("consumer_hub_producer_overruns_total", label)] == 1
+    assert values[("consumer_hub_producer_last_duration_seconds", label)] == 0.25
+    assert values[("consumer_hub_producer_stuck", label)] == 1
+    assert values[("consumer_hub_producer_state", (("producer", "tick"), ("state", "stuck")))] == 1
