@@ -1,10 +1,13 @@
-"""Consumer plugins used only by tests (importable as ``tests.plugins:Name``)."""
+"""Consumer and producer plugins used only by tests (importable as ``tests.plugins:Name``)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import orjson
 
-from hub import Consumer, Halt, Message
+from hub import Consumer, Halt, Message, Producer
 
 
 class Echo(Consumer):
@@ -51,3 +54,20 @@ class Troublemaker(Consumer):
             raise Halt("told to halt")
         with open(self.config["path"], "ab") as out:
             out.write(orjson.dumps({"event": "message", "msg_id": message.msg_id}) + b"\n")
+
+
+class EveryThird(Producer):
+    """Publishes ``org.test.produced`` on every poll (its number, start time and thread), then
+    raises on every third."""
+
+    interval = 1.0
+
+    def setup(self) -> None:
+        self.n = 0
+
+    def poll(self) -> None:
+        self.n += 1
+        body = {"n": self.n, "at": time.time(), "thread": threading.current_thread().name}
+        self.hub.publish("org.test.produced", body)
+        if self.n % 3 == 0:
+            raise RuntimeError(f"poll {self.n} fails, as every third does")
