@@ -93,6 +93,8 @@ class Producers:
         waits = [self._stop(life, deadline_s) for life in self
                  if life.alive and life.name in self.stopped]  # fmt: skip
         await defer.DeferredList([defer.ensureDeferred(wait) for wait in waits])
+        if self.lives:
+            log.info("producers stopped: %s", ", ".join(life.name for life in self))
 
     async def _stop(self, life: ProducerLife, deadline_s: float) -> None:
         if not await within(self.reactor, self.stopped[life.name], deadline_s):

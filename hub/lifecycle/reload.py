@@ -21,8 +21,8 @@ changed one stops consuming at once (``basic.cancel``), drains, and what it had 
 goes back to the queue (never dropped: the broker keeps it); a new or changed one consumes once
 its ``setup()`` returned, its changed topics' keys bound and its old ones unbound. A change of
 ``source``, or of an AMQP consumer's ``ordered``, is refused. Settings other than consumers and
-``log_level`` (endpoints, sockets, status, statsd, limits) need a restart; a reload logs which
-of them it left alone.
+``log_level`` (endpoints, sockets, producers, status, statsd, limits) need a restart; a reload
+logs which of them it left alone.
 """
 
 from __future__ import annotations
