@@ -98,8 +98,22 @@ def cmd_check(config: HubConfig, args: argparse.Namespace) -> int:
         for topic in loaded.topics:
             print(f"    topic {topic}")
     print("upstream subscriptions: " + ", ".join(repr(p) for p in subscriptions(patterns)))
+    _check_producers(config)
     print("configuration OK")
     return 0
+
+
+def _check_producers(config: HubConfig) -> None:
+    """Load every enabled producer and print it (kind, how found, schedule)."""
+    from hub.plugins.producers import load_producer
+
+    for name, producer in config.producers.items():
+        if not producer.enabled:
+            print(f"producer {name}: disabled ({producer.cls})")
+            continue
+        loaded = load_producer(name, producer, _NoPublish(), config.fedmsg)
+        print(f"producer {name}: {loaded.kind} producer, found as {loaded.found}; "
+              f"every {loaded.interval:g} s")  # fmt: skip
 
 
 class _NoPublish:

@@ -92,3 +92,23 @@ def test_a_moksha_polling_producer_runs_by_entry_point_on_the_hubs_thread(
     ns = [b["n"] for b in bodies]
     assert ns == list(range(ns[0], ns[0] + len(ns)))  # one loop only: no second _work counting
     assert hub.stop() == 0
+
+
+def test_check_lists_each_producer_with_its_kind_and_schedule(tmp_path: Path) -> None:
+    """`consumer-hub check` loads every producer and prints kind, how found and interval."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.integration.harness import REPO
+
+    site = _entry_point(tmp_path / "site")
+    config = hub_config("tcp://127.0.0.1:1", {}, producers={"tick": {"class": "tick-poller"}})
+    path = tmp_path / "hub.yaml"
+    path.write_text(json.dumps(config))
+    done = subprocess.run([sys.executable, "-m", "hub", "--config", str(path), "check"],
+                          env={"PYTHONPATH": f"{site}:{REPO}", "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert ("producer tick: moksha producer, found as entry point moksha.producer:tick-poller"
+            in done.stdout and "every 0.2 s" in done.stdout), done.stdout  # fmt: skip
