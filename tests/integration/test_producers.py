@@ -12,13 +12,23 @@ after a fixed sleep.
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.harness import HubProcess, hub_config, recorder, wait_records, wait_until
+from tests.integration.harness import (
+    REPO,
+    HubProcess,
+    hub_config,
+    recorder,
+    wait_records,
+    wait_until,
+)
 from tests.integration.servers.rabbitmq import free_port
 
 pytestmark = pytest.mark.integration
@@ -96,12 +106,6 @@ def test_a_moksha_polling_producer_runs_by_entry_point_on_the_hubs_thread(
 
 def test_check_lists_each_producer_with_its_kind_and_schedule(tmp_path: Path) -> None:
     """`consumer-hub check` loads every producer and prints kind, how found and interval."""
-    import json
-    import subprocess
-    import sys
-
-    from tests.integration.harness import REPO
-
     site = _entry_point(tmp_path / "site")
     config = hub_config("tcp://127.0.0.1:1", {}, producers={"tick": {"class": "tick-poller"}})
     path = tmp_path / "hub.yaml"
