@@ -143,6 +143,7 @@ def test_upstream_gaps_are_counted_logged_once_and_reset_on_publisher_restart(
     wait_records(out, 7)
     hub_status = wait_until(lambda: (s := hub.status()["hub"])["upstream_restarts"] and s)
     assert hub_status["upstream_gaps"] == 3
+    hub.wait_for_log("upstream gap: 3 message")  # stderr is read on a thread: it may lag /status
     assert sum("upstream gap: 3 message(s) from u@h" in line for line in hub.lines) == 1
     assert len(read_records(out)) == 7
     assert hub.stop() == 0

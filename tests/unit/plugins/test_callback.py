@@ -3,8 +3,6 @@ packages (bodhi-messages): the schema object a callback gets, and what its excep
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,16 +10,14 @@ from fedora_messaging import exceptions as fm_exceptions
 from fedora_messaging import message as fm
 
 from hub import Drop, Halt, Message, Retry
+from hub.data import load_samples
 from hub.plugins.callback import CallbackConsumer
 from hub.transports.amqp.wire import decode
-
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "fedmsg-samples.jsonl"
 
 
 def sample(topic: str) -> Message:
     """The first real fedmsg envelope on ``topic``, as the ZeroMQ input would decode it."""
-    for line in SAMPLES.read_text().splitlines():
-        envelope = json.loads(line)
+    for envelope in load_samples():  # the 401 real envelopes the package ships
         if envelope["topic"] == topic:
             return Message(topic, envelope)
     raise LookupError(topic)
