@@ -1,8 +1,9 @@
-"""Integration fixtures shared across directories: the private RabbitMQ node (`rabbitmq`), and
-unique queue and topic names on it (`names`).
+"""Integration fixtures shared across directories: the private RabbitMQ node (`rabbitmq`),
+unique queue and topic names on it (`names`), the private PostgreSQL cluster (`postgresql`)
+and a fresh database on it per test (`postgresql_db`).
 
-Runs in the pytest process. The fixture lives in ``tests/integration/servers/rabbitmq.py``;
-it is imported here so that every integration test directory shares one node per session.
+Runs in the pytest process. The servers live in ``tests/integration/servers/``; their fixtures
+are imported here so that every integration test directory shares one of each per session.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from tests.integration.servers import postgresql as _postgresql
+from tests.integration.servers.postgresql import postgresql, postgresql_db
 from tests.integration.servers.rabbitmq import STARTED, rabbitmq
 
-__all__ = ["rabbitmq"]
+__all__ = ["postgresql", "postgresql_db", "rabbitmq"]
 
 _serial = itertools.count(1)
 
@@ -28,9 +31,15 @@ def names() -> tuple[str, str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line per RabbitMQ node the session started: its name and start-up time."""
+    """One line per RabbitMQ node and PostgreSQL cluster the session started: where it listened
+    and how long it took to answer."""
     for broker in STARTED:
         terminalreporter.write_line(
             f"rabbitmq: private node {broker.node} on 127.0.0.1:{broker.amqp_port} "
             f"answered AMQP {broker.startup_s:.1f} s after start"
+        )
+    for server in _postgresql.STARTED:
+        terminalreporter.write_line(
+            f"postgresql: private {server.version} cluster on 127.0.0.1:{server.port} "
+            f"answered a connection {server.startup_s:.1f} s after initdb"
         )
