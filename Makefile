@@ -10,6 +10,8 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	# datanommer.models wants psycopg2 (a source build); psycopg2-binary, in [test], is the same
+	$(BIN)/python -m pip install --quiet --no-deps 'datanommer.models==1.5.0'
 	touch $(STAMP)
 
 run: $(STAMP)  ## start the hub on the embedded demo (publisher + sample consumers, status on localhost)
