@@ -36,11 +36,9 @@ from hub.plugins.schemas import Schemas
 class CallbackConsumer(Consumer):
     """A `hub.Consumer` running one fedora-messaging callback."""
 
-    def __init__(self, name: str, config: dict[str, Any], hub: HubHandle, *, target: Any,
-                 queue: str | None = None) -> None:  # fmt: skip
+    def __init__(self, name: str, config: dict[str, Any], hub: HubHandle, *, target: Any) -> None:
         super().__init__(name, config, hub)
         self.target = target
-        self.queue = queue  # what message.queue says (the AMQP queue), None for ZeroMQ
         self.schemas = Schemas()
         self.call: Any = None
 
@@ -58,7 +56,7 @@ class CallbackConsumer(Consumer):
     def consume(self, message: Message) -> None:
         from fedora_messaging import exceptions as fm
 
-        built = self.schemas.build(message, self.queue)
+        built = self.schemas.build(message)
         try:
             self.call(built)
         except fm.Nack:

@@ -44,7 +44,7 @@ class Schemas:
         self._unknown: set[str] = set()
         self._lock = threading.Lock()
 
-    def build(self, message: Message, queue: str | None = None) -> Any:
+    def build(self, message: Message) -> Any:
         """The schema object for ``message``; `Drop` when its body fails the schema."""
         given = message.envelope.get("headers")
         headers: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
@@ -58,7 +58,7 @@ class Schemas:
             except Exception as exc:  # jsonschema's ValidationError, or the class's own
                 error = error or exc
                 continue
-            built.queue = queue
+            built.queue = None  # the loader does not know the AMQP queue's name
             return built
         self.counts["schema_invalid"] += 1
         first = str(error).splitlines()[0] if error is not None else "no schema"

@@ -32,6 +32,16 @@ from tests.integration.servers.rabbitmq import RabbitMQ
 pytestmark = pytest.mark.integration
 
 
+def finish_on_a_new_hub(tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess],
+                        names: tuple[str, str], out: Path, sent: list[str]) -> None:  # fmt: skip
+    """A fresh hub on the same queue records every message of ``sent``, then stops with 0."""
+    prefix, root = names
+    again = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])},
+                             "again"), hubs)  # fmt: skip
+    wait_until(lambda: set(recorded_ids(out)) >= set(sent), 30, "every message")
+    assert again.stop() == 0
+
+
 def test_a_hub_consumes_its_queue_and_acks_only_what_it_finished(
     tmp_path: Path, rabbitmq: RabbitMQ, hubs: list[HubProcess], names: tuple[str, str]
 ) -> None:
@@ -68,10 +78,7 @@ def test_sigterm_returns_the_backlog_to_the_queue_and_a_restart_finishes_it(
     state = queue(rabbitmq, f"{prefix}.rec")
     assert state["messages_unacknowledged"] == 0
     assert state["messages_ready"] == len(sent) - len(done), (state, len(done))
-    again = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])},
-                             "again"), hubs)  # fmt: skip
-    wait_until(lambda: set(recorded_ids(out)) >= set(sent), 30, "every message")
-    assert again.stop() == 0
+    finish_on_a_new_hub(tmp_path, rabbitmq, hubs, names, out, sent)
 
 
 def test_kill_9_loses_nothing_the_broker_had(
@@ -85,10 +92,7 @@ def test_kill_9_loses_nothing_the_broker_had(
     sent = publish(rabbitmq, f"{root}.event", 500)
     wait_until(lambda: len(read_records(out)) >= 50, 30, "50 recorded")
     hub.kill()
-    again = started(amqp_hub(tmp_path, rabbitmq, prefix, {"rec": recorder(out, [f"{root}.*"])},
-                             "again"), hubs)  # fmt: skip
-    wait_until(lambda: set(recorded_ids(out)) >= set(sent), 30, "every message")
-    assert again.stop() == 0
+    finish_on_a_new_hub(tmp_path, rabbitmq, hubs, names, out, sent)
 
 
 def test_two_hubs_share_one_consumers_queue(
