@@ -6,7 +6,7 @@ schedule. Importing this package has no side effects.
 """
 
 from hub.consumer import Consumer
-from hub.errors import Drop, Halt, HubError, Reject, Retry
+from hub.errors import Drop, Halt, HubError, Reject, Retry, Unavailable
 from hub.message import Message
 from hub.producer import Producer
 
@@ -21,5 +21,6 @@ __all__ = [
     "Producer",
     "Reject",
     "Retry",
+    "Unavailable",
     "__version__",
 ]

@@ -1,7 +1,9 @@
-"""The plugin contract: subclass `Consumer`, set ``topics``, write ``consume()``.
+"""The plugin contract: subclass `Consumer`, set ``topics``, write ``consume()`` (or
+``consume_batch()``, or both).
 
-``__init__`` runs on the main thread when the hub loads plugins; ``setup``, ``consume`` and
-``teardown`` run on the consumer's own worker thread(s), never on the reactor.
+``__init__`` runs on the main thread when the hub loads plugins; ``setup``, ``consume``,
+``consume_batch`` and ``teardown`` run on the consumer's own worker thread(s), never on the
+reactor.
 """
 
 from __future__ import annotations
@@ -64,6 +66,23 @@ class Consumer:
         Any other exception is logged with consumer, topic and msg_id and retried with backoff
         up to ``retry.max_attempts``; then the message is counted as failed and dead-lettered.
         With ``threads > 1`` this is called concurrently from several threads.
+        """
+        raise NotImplementedError
+
+    def consume_batch(self, messages: list[Message]) -> Sequence[BaseException | None] | None:
+        """Optional: handle several messages at once (one database transaction for all, say).
+
+        When a class defines it, the hub calls it instead of ``consume()`` with what the window
+        holds, at most ``batch_size`` messages, waiting at most ``batch_wait_s`` for a batch to
+        fill. Return None when every message is done, or one result per message, in order:
+        None for done, or the exception ``consume()`` would have raised for it (``hub.Retry``,
+        ``hub.Drop``, ``hub.Reject``, ``hub.Halt``, any error); such a message is then retried
+        alone through ``consume()``, dropped or dead-lettered, and the rest are done.
+
+        Raising fails no message: each of the batch is then delivered alone, through
+        ``consume()``. Raise ``hub.Unavailable`` when what you write to is down: the hub waits
+        with backoff and calls again with the same batch, counting no attempt. A class with
+        only ``consume_batch()`` gets each lone delivery as a batch of one.
         """
         raise NotImplementedError
 

@@ -7,6 +7,8 @@ Consumer outcomes (raised by ``Consumer.consume()``; base class `ConsumerOutcome
     `Drop`   - give up on this message on purpose; it is counted, not retried.
     `Halt`   - stop this consumer; its backlog is kept.
     `Reject` - this message can never be handled: dead-letter it now, without retrying.
+    `Unavailable` - something this consumer needs (its database) is down: the message is not at
+                 fault; try it again after a backoff, counting no attempt, while /ready says why.
 
 Errors (raised by the hub, each mapped to a documented exit code by ``hub.cli.main``):
     `ConfigError`, `PluginLoadError`, `EndpointError`.
@@ -113,3 +115,17 @@ class Reject(ConsumerOutcome):
     def __init__(self, reason: str = "rejected by consumer") -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Unavailable(ConsumerOutcome):
+    """Something this consumer needs is down (its database, a remote service): the message is
+    not at fault. The hub waits (``delay`` seconds, else the retry backoff, capped at
+    ``retry.max_delay_s``) and tries it again, as often as it takes: no attempt is counted, so
+    nothing is dead-lettered for it; meanwhile the consumer's backlog grows (on disk, or on the
+    broker) and ``/ready`` gives ``reason``. Shutdown cuts the wait short: the message is then
+    delivered again on the next start."""
+
+    def __init__(self, reason: str = "unavailable", delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay

@@ -161,6 +161,10 @@ class ConsumerConfig:
     stuck_after_s: float = field(default=300.0, metadata={"check": positive()})
     source: str | None = field(default=None, metadata={"check": _transport})
     ordered: bool = False  # amqp: one hub at a time consumes its queue (single active consumer)
+    # consume_batch(): at most this many a call (default 256, never more than queue_size), and
+    # how long a batch may wait to fill; only for a class that has consume_batch()
+    batch_size: int | None = field(default=None, metadata={"check": _optional_positive})
+    batch_wait_s: float = field(default=0.05, metadata={"check": at_least(0)})
     config: dict[str, Any] = field(default_factory=dict)
 
 

@@ -23,7 +23,8 @@ from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
 from hub.storage.spool import Spool
 from hub.transports.amqp.source import BrokerSource
-from hub.workers.delivery import DeadLetters, Delivery
+from hub.workers.batch import delivery_for
+from hub.workers.delivery import DeadLetters
 from hub.workers.life import ConsumerLife, Drained
 from hub.workers.report import Report
 from hub.workers.supervisor import Supervisor
@@ -111,15 +112,14 @@ class Consumers:
         else:
             queue = queue if queue is not None else self.new_window(consumer)
             source, dead_letters = self.spool(consumer, queue), self.dead_letters
-        delivery = Delivery(
-            name, consumer.instance.consume, config=self.retry, dead_letters=dead_letters
-        )
+        delivery, batches = delivery_for(consumer, queue, self.retry, dead_letters)
         workers = ConsumerWorkers(
             consumer,
             source,
             delivery=delivery,
             report=self._report,
             events=self._events_of(queue),
+            batches=batches,
         )
         life = ConsumerLife(
             loaded=consumer,

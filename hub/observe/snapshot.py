@@ -117,7 +117,8 @@ def not_ready(
     ready: bool, input_connected: bool, lives: Iterable[ConsumerLife], now: float
 ) -> list[str]:
     """Why the hub is not ready for /ready: starting or stopping, input, consumers not
-    running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``."""
+    running, workers stuck in one ``consume()`` for longer than ``stuck_after_s``, consumers
+    waiting out an outage of what they need (``hub.Unavailable``)."""
     reasons = []
     if not ready:
         reasons.append("starting or stopping")
@@ -129,6 +130,9 @@ def not_ready(
         stuck = life.stuck(now)
         if stuck:
             reasons.append(f"consumer {life.name} stuck on msg_id {stuck[0].msg_id}")
+        reasons.extend(
+            f"consumer {life.name} waits: {why}" for why in sorted(set(life.unavailable()))
+        )
     return reasons
 
 

@@ -113,11 +113,7 @@ def _instance(name: str, config: ConsumerConfig, hub: HubHandle, target: Any, ki
               fedmsg: Mapping[str, Any]) -> tuple[Consumer, Any]:  # fmt: skip
     """The `hub.Consumer` that runs ``target``, and the topics it asks for by default."""
     if kind is Kind.HUB:
-        consume = getattr(target, "consume", None)
-        if not callable(consume) or consume is Consumer.consume:
-            raise PluginLoadError(
-                f"consumer {name!r}: class {target.__name__} has no consume() method"
-            )
+        _check_methods(name, config, target)
         try:
             return target(name, config.config, hub), getattr(target, "topics", None)
         except Exception as exc:
@@ -135,6 +131,23 @@ def _instance(name: str, config: ConsumerConfig, hub: HubHandle, target: Any, ki
         raise PluginLoadError(f"consumer {name!r}: a fedora-messaging callback has no topics of "
                               "its own: set topics (the bindings of its queue)")  # fmt: skip
     return CallbackConsumer(name, config.config, hub, target=target), None
+
+
+def _check_methods(name: str, config: ConsumerConfig, target: Any) -> None:
+    """A `hub.Consumer` class needs ``consume()`` or ``consume_batch()``; ``batch_size`` is only
+    for one with ``consume_batch()``."""
+    own = {
+        method
+        for method in ("consume", "consume_batch")
+        if callable(got := getattr(target, method, None)) and got is not getattr(Consumer, method)
+    }
+    if not own:
+        raise PluginLoadError(
+            f"consumer {name!r}: class {target.__name__} has no consume() or consume_batch() method"
+        )
+    if config.batch_size is not None and "consume_batch" not in own:
+        raise PluginLoadError(f"consumer {name!r}: batch_size is set, but class "
+                              f"{target.__name__} has no consume_batch() method")  # fmt: skip
 
 
 def load_consumers(

@@ -12,7 +12,7 @@ A transport provides three things:
 - an `Output`: ``publish(topic, body)`` from any thread, with counters of what went out and what
   was dropped (exported like every other figure);
 - for each consumer, a *source* its worker threads take messages from and report back to:
-  `hub.workers.worker.Source`. Finishing a message (done, dropped on purpose, dead-lettered) is
+  `hub.workers.seams.Source`. Finishing a message (done, dropped on purpose, dead-lettered) is
   what makes it safe to forget: the ZeroMQ transport moves the consumer's cursor in the shared
   log; a broker transport acknowledges the delivery.
 

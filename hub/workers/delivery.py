@@ -10,6 +10,8 @@ failed (dead-lettered after ``retry.max_attempts`` attempts, or at once on ``hub
 interrupted (shutdown during a retry wait). A message whose ``consume()`` killed the worker thread
 ``max_attempts`` times is dead-lettered too. Between attempts an `_Attempt` without a fate
 (``hub.Retry`` or an ordinary exception) means "try again"; it never leaves this module.
+``hub.Unavailable`` is waited out (`wait_unavailable`) without counting an attempt: the message is
+not at fault, so it is never dead-lettered for it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import NamedTuple, Protocol
 import orjson
 
 from hub.config import RetryConfig
-from hub.errors import DeadLetterError, Drop, Halt, Reject, Retry
+from hub.errors import DeadLetterError, Drop, Halt, Reject, Retry, Unavailable
 from hub.message import Message
 from hub.workers.retry import RetryState, delay_after
 from hub.workers.workqueue import Item
@@ -63,6 +65,11 @@ class Outcome(NamedTuple):
     finished: bool = False  # HALTED with Halt(requeue=False): this message is finished
 
 
+class Fresh(Exception):
+    """Internal: deliver this message from its first attempt, through `Delivery.deliver` (it
+    killed a worker thread before, or the ``consume_batch()`` it was in failed as a whole)."""
+
+
 class DeadLetter(NamedTuple):
     """A message that ran out of attempts, as the dead letters keep it."""
 
@@ -94,6 +101,7 @@ class _Attempt(NamedTuple):
     delay: float | None = None
     final: bool = False  # hub.Reject: no more attempts
     finished: bool = False  # hub.Halt(requeue=False): halted, this message finished
+    unavailable: bool = False  # hub.Unavailable: wait, then try again; no attempt counted
 
 
 class Delivery:
@@ -128,7 +136,10 @@ class Delivery:
         error: BaseException,
     ) -> Outcome:
         """The worker's first ``consume()`` of ``item`` (started at ``start``) raised ``error``:
-        classify it, then retry as configured. Re-raises what must kill the thread."""
+        classify it, then retry as configured (`Fresh`: attempt it from the start). Re-raises
+        what must kill the thread."""
+        if isinstance(error, Fresh):
+            return self._attempts(index, item, current, time.monotonic(), None)
         return self._attempts(index, item, current, start, error)
 
     def _attempts(
@@ -144,11 +155,11 @@ class Delivery:
         tried = _Attempt(None, "killed the worker thread")  # if its deaths used every attempt
         while attempt < self.config.max_attempts:
             attempt += 1
-            tried = self._attempt(item) if first is None else self._classify(item, first)
+            tried = self._counted_attempt(index, item, current, first)
             first = None
             if tried.fate is not None or tried.final or attempt >= self.config.max_attempts:
                 break
-            if not self._wait(index, message, attempt, tried.error, tried.delay, current):
+            if not self._wait(index, message, attempt, tried, current):
                 tried = _Attempt(Fate.INTERRUPTED)
                 break
         fate = tried.fate
@@ -161,6 +172,29 @@ class Delivery:
         latency = time.time() - sent if sent is not None else None
         return Outcome(fate, start - item.enqueued_at, end - start, latency, item.seq, attempt,
                        tried.finished)  # fmt: skip
+
+    def _counted_attempt(
+        self, index: int, item: Item, current: Current, first: BaseException | None
+    ) -> _Attempt:
+        """One attempt that counts: ``hub.Unavailable`` is waited out first, as often as it
+        takes (an INTERRUPTED attempt when shutdown cuts a wait short)."""
+        outages = 0
+        while True:
+            tried = self._attempt(item) if first is None else self._classify(item, first)
+            first = None
+            if not tried.unavailable:
+                return tried
+            outages += 1
+            if not self._wait(index, item.message, outages, tried, current):
+                return _Attempt(Fate.INTERRUPTED)
+
+    def wait_unavailable(
+        self, index: int, message: Message, outages: int, error: Unavailable, current: Current
+    ) -> bool:
+        """Wait out outage number ``outages`` (1-based) of what ``message``'s consumer needs
+        (a ``consume_batch()`` raised ``error``); False when shutdown cut the wait short."""
+        tried = _Attempt(None, f"Unavailable: {error.reason}", "", error.delay, unavailable=True)
+        return self._wait(index, message, outages, tried, current)
 
     def _attempt(self, item: Item) -> _Attempt:
         """One consume() call."""
@@ -185,20 +219,29 @@ class Delivery:
             return _Attempt(None, f"Retry: {exc}", "", exc.delay)
         if isinstance(exc, Reject):
             return _Attempt(None, f"Reject: {exc.reason}", "", final=True)
+        if isinstance(exc, Unavailable):
+            return _Attempt(None, f"Unavailable: {exc.reason}", "", exc.delay, unavailable=True)
         if isinstance(exc, Exception):
             return _Attempt(None, repr(exc), "".join(traceback.format_exception(exc)))
         self.deaths[item.seq] += 1
         raise exc
 
-    def _wait(self, index: int, message: Message, attempt: int, error: str,
-              requested: float | None, current: Current) -> bool:  # fmt: skip
-        """Sleep until the next attempt; False when shutdown cut the wait short."""
-        delay = delay_after(self.config, attempt, requested)
-        log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
-                    self.name, attempt, self.config.max_attempts, message.topic,
-                    message.log_id, error, delay)  # fmt: skip
+    def _wait(self, index: int, message: Message, attempt: int, tried: _Attempt,
+              current: Current) -> bool:  # fmt: skip
+        """Sleep until the next attempt; False when shutdown cut the wait short. ``attempt``
+        counts outages instead when ``tried`` was `Unavailable` (the backoff grows the same)."""
+        delay = delay_after(self.config, attempt, tried.delay)
+        if tried.unavailable:
+            log.warning("consumer %s: %s on %s (msg_id %s), outage %d; next try in %.2f s (no "
+                        "attempt counted)", self.name, tried.error, message.topic, message.log_id,
+                        attempt, delay)  # fmt: skip
+        else:
+            log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
+                        self.name, attempt, self.config.max_attempts, message.topic,
+                        message.log_id, tried.error, delay)  # fmt: skip
         state = RetryState(msg_id=message.log_id, topic=message.topic, attempt=attempt,
-                           next_at=time.time() + delay, error=error)  # fmt: skip
+                           next_at=time.time() + delay, error=tried.error,
+                           unavailable=tried.unavailable)  # fmt: skip
         saved, current[index] = current[index], None
         self.retrying[index] = state
         try:

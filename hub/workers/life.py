@@ -117,9 +117,13 @@ class ConsumerLife:
         """The messages this consumer's threads are waiting to attempt again."""
         return [
             {"msg_id": r.msg_id, "topic": r.topic, "attempt": r.attempt, "next_at": r.next_at,
-             "error": r.error}
+             "error": r.error, "unavailable": r.unavailable}
             for r in self.workers.delivery.retrying if r is not None
         ]  # fmt: skip
+
+    def unavailable(self) -> list[str]:
+        """Why this consumer waits for something it needs (``hub.Unavailable``), per thread."""
+        return [r.error for r in self.workers.delivery.retrying if r is not None and r.unavailable]
 
     def start(self) -> defer.Deferred[str]:
         """Start the threads; fires once ``setup()`` returned, fails with PluginLoadError."""

@@ -34,6 +34,12 @@ class Report:
     def __len__(self) -> int:
         return len(self.items) + len(self.outcomes)
 
+    def add_done(self, items: list[Item], start: float, end: float) -> None:
+        """``items`` done together, in one call that ran from ``start`` to ``end``."""
+        self.items.extend(items)
+        self.starts.extend([start] * len(items))
+        self.ends.extend([end] * len(items))
+
     def seqs(self) -> list[int]:
         """The log positions of every message in the report (to mark them finished)."""
         return [*map(SEQ, self.items), *(o.seq for o in self.outcomes)]

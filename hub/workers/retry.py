@@ -30,6 +30,7 @@ class RetryState:
     attempt: int
     next_at: float  # time.time()
     error: str
+    unavailable: bool = False  # hub.Unavailable: ``attempt`` counts outages, not attempts
 
 
 def backoff(config: RetryConfig, attempt: int, rand: Callable[[], float] = random.random) -> float:

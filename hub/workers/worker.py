@@ -7,10 +7,11 @@ never on Twisted's shared thread pool; what a thread holds and is doing is in
 to finish runs ``teardown()``. Results go back in batches through the ``report`` callable, which
 the service binds to ``reactor.callFromThread``: the worker never touches reactor-owned state.
 
-Each message goes through `hub.workers.delivery.Delivery` (retries, dead letters). A thread that
-dies (a ``BaseException`` escaped, e.g. ``SystemExit`` from a plugin) puts its unfinished messages
-back at the head of the queue and reports "died"; the supervisor (`hub.workers.supervisor`, reactor)
-calls ``restart`` after a backoff.
+Each message goes through `hub.workers.delivery.Delivery` (retries, dead letters); with
+``consume_batch()``, each batch goes through `hub.workers.batch.BatchCall` first, and what it
+did not finish through `Delivery`, alone. A thread that dies (a ``BaseException`` escaped, e.g.
+``SystemExit``) puts its unfinished messages back at the head of the queue and reports "died";
+the supervisor (`hub.workers.supervisor`, reactor) calls ``restart`` after a backoff.
 """
 
 from __future__ import annotations
@@ -18,62 +19,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from enum import Enum
 from time import monotonic
-from typing import Protocol
 
 from hub.plugins.loader import LoadedConsumer
-from hub.workers.delivery import Delivery, Fate, Outcome
+from hub.workers.batch import BatchCall, Called
+from hub.workers.delivery import Delivery, Fate, Fresh, Outcome
 from hub.workers.progress import Busy, Held
 from hub.workers.report import Report
-from hub.workers.workqueue import Item, WorkQueue
+from hub.workers.seams import EventSink, LifeEvent, Source
+from hub.workers.workqueue import Item
 
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_S = 0.05
 REPORT_EVERY_N = 256
 
-__all__ = ["ConsumerWorkers", "LifeEvent", "Outcome", "Report"]
-
-
-class LifeEvent(Enum):
-    """What a consumer's threads report about themselves (`hub.workers.life.ConsumerLife` reads
-    it)."""
-
-    STARTED = "started"  # setup() returned (or raised: the error comes along)
-    HALTED = "halted"  # consume() raised hub.Halt
-    DIED = "died"  # a thread died (its index comes along); the supervisor restarts it
-    STOPPED = "stopped"  # the last thread exited (after teardown())
-
-
-# (event, thread index, error), called on the worker thread
-EventSink = Callable[[LifeEvent, int, BaseException | None], None]
-
-
-class Replay(Exception):
-    """Internal: send a message that killed a worker thread before down the slow path."""
-
-
-class Source(Protocol):
-    """Where a consumer's threads take messages from: the seam a transport provides
-    (`hub.transports.base`); the ZeroMQ transport's is a `hub.storage.spool.Spool`. Finishing a
-    message goes through ``queue.finish`` (the ZeroMQ spool's cursor follows it)."""
-
-    @property
-    def queue(self) -> WorkQueue:
-        """The in-memory window."""
-
-    def take(self, limit: int) -> list[Item]:
-        """Up to ``limit`` messages, blocking until there is one; [] once stopped (worker)."""
-
-    def on_disk(self, log_end: int) -> int:
-        """How many of this consumer's messages wait outside memory (reactor)."""
+__all__ = ["ConsumerWorkers", "EventSink", "LifeEvent", "Outcome", "Report", "Source"]
 
 
 class ConsumerWorkers:
     """The thread(s) serving one consumer's source."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only narrow parts (what it uses)
         self,
         consumer: LoadedConsumer,
         spool: Source,
@@ -81,6 +48,7 @@ class ConsumerWorkers:
         delivery: Delivery,
         report: Callable[[str, Report], None],
         events: EventSink,
+        batches: BatchCall | None = None,
         thread_factory: Callable[..., threading.Thread] = threading.Thread,
     ) -> None:
         self.consumer = consumer
@@ -89,6 +57,7 @@ class ConsumerWorkers:
         self.delivery = delivery
         self.report = report  # (consumer name, Report), from a worker thread
         self.events = events  # called on this consumer's threads
+        self.batches = batches  # the consumer's consume_batch(), when it has one
         self.thread_factory = thread_factory
         self.threads: list[threading.Thread] = []
         self.current: list[tuple[float, Item] | None] = []  # per thread: (started, item)
@@ -98,7 +67,7 @@ class ConsumerWorkers:
         self._setup_error: BaseException | None = None
         self._alive = 0
         self._alive_lock = threading.Lock()
-        self._batch = 256 if consumer.config.threads == 1 else 1
+        self._batch = batches.size if batches else 256 if consumer.config.threads == 1 else 1
         self.aborted = False
 
     @property
@@ -175,17 +144,18 @@ class ConsumerWorkers:
 
     def _loop(self, index: int) -> None:
         report = Report()
+        consume = self._consume_each if self.batches is None else self._consume_together
         while batch := self.spool.take(self._batch):
-            if (current := self._consume_batch(index, batch, report)) is None:
+            if (current := consume(index, batch, report)) is None:
                 return
             report = current
             if not len(self.queue):  # idle next: counts go out now, not after the next batch
                 report = self._flush(report)
         self._flush(report)
 
-    def _consume_batch(self, index: int, batch: list[Item], report: Report) -> Report | None:
-        """Consume ``batch`` in order; the report to go on with, None once the thread must stop
-        (aborted or halted).
+    def _consume_each(self, index: int, batch: list[Item], report: Report) -> Report | None:
+        """Consume ``batch`` in order, a ``consume()`` per message; the report to go on with, None
+        once the thread must stop (aborted or halted).
 
         The hot path of the hub: per message two clock readings, the thread's ``current`` slot,
         ``consume()`` and three appends to the report (`hub.workers.report`), all through local
@@ -205,7 +175,7 @@ class ConsumerWorkers:
             current[index] = (start, item)
             try:
                 if deaths and item.seq in deaths:
-                    raise Replay  # it killed a thread before: the slow path counts attempts
+                    raise Fresh  # it killed a thread before: the slow path counts attempts
                 consume(item.message)
             except BaseException as exc:
                 if not self._recover(index, batch[position:], report, exc, start):
@@ -220,6 +190,39 @@ class ConsumerWorkers:
             if len(items) >= REPORT_EVERY_N or end - report.opened >= REPORT_EVERY_S:
                 report = self._flush(report)
                 items, starts, ends = report.items, report.starts, report.ends
+        self.held[index] = None
+        return report
+
+    def _consume_together(self, index: int, batch: list[Item], report: Report) -> Report | None:
+        """Fill ``batch`` up and hand it to ``consume_batch()`` (`hub.workers.batch`); then
+        `_settle` it. None once the thread must stop."""
+        assert self.batches is not None
+        batch = self.batches.fill(batch)
+        self.held[index] = Held(batch)
+        called = self.batches.call(index, batch, self.current)
+        if called.results is None:  # shut down while its outage was waited out
+            self._hand_back(index, batch, report)
+            return None
+        if (settled := self._settle(index, called, report)) is None:
+            return None
+        return self._flush(settled)
+
+    def _settle(self, index: int, called: Called, report: Report) -> Report | None:
+        """The messages ``consume_batch()`` finished go into ``report`` as done; each other one
+        then goes down the slow path alone (`_recover`), in order."""
+        done, failed = called.split()
+        report.add_done(done, called.start, called.end)
+        rest = [item for item, _ in failed]
+        held = self.held[index] = Held(rest)
+        for position, (item, error) in enumerate(failed):
+            if self.aborted:
+                self._hand_back(index, rest[position:], report)
+                return None
+            held.position, start = position + 1, monotonic()
+            self.current[index] = (start, item)
+            if not self._recover(index, rest[position:], report, error, start):
+                return None
+            self.current[index] = None
         self.held[index] = None
         return report
 
@@ -238,10 +241,7 @@ class ConsumerWorkers:
         die, it gives back what it holds first."""
         item = rest[0]
         try:
-            if isinstance(exc, Replay):
-                outcome = self.delivery.deliver(index, item, self.current)
-            else:
-                outcome = self.delivery.recover(index, item, self.current, start, exc)
+            outcome = self.delivery.recover(index, item, self.current, start, exc)
         except BaseException:  # the thread dies: hand back what it holds; _run names it
             self._dying[index] = Busy(*(self.current[index] or (start, item)))
             self.current[index] = None

@@ -1,9 +1,9 @@
 """The bounded hand-off between the reactor (producer) and a consumer's worker threads.
 
 ``put_many`` runs on the reactor thread (new messages, through the spool) and on worker threads
-(a spilled spool refilling from disk); ``get_many``, ``give_back`` and ``finish`` on worker
-threads; ``close``, ``abort``, ``drain_remaining`` and ``first_unfinished`` on the reactor. One
-lock guards one deque; every method holds it only for O(batch) work.
+(a spilled spool refilling from disk); ``get_many``, ``take_ready``, ``give_back`` and ``finish``
+on worker threads; ``close``, ``abort``, ``drain_remaining`` and ``first_unfinished`` on the
+reactor. One lock guards one deque; every method holds it only for O(batch) work.
 
 Waking: a worker with nothing to take counts itself in ``_waiting`` (under the lock) and blocks
 on a ``queue.SimpleQueue`` doorbell; whoever adds work (or closes the queue) takes a waiter off
@@ -111,14 +111,24 @@ class WorkQueue:
         self._ring(wake)  # let a sibling worker take the next batch
         return batch
 
-    def _try_take(self, limit: int) -> tuple[list[Item], int] | None:
-        """(the batch, siblings to wake), or None after counting this thread as waiting: the
-        caller then blocks on the doorbell."""
+    def take_ready(self, limit: int) -> list[Item]:
+        """Up to ``limit`` items without blocking: [] when there are none (a batch filling up,
+        `hub.workers.batch`)."""
+        taken = self._try_take(limit, wait=False)
+        if taken is None:
+            return []
+        batch, wake = taken
+        self._ring(wake)
+        return batch
+
+    def _try_take(self, limit: int, wait: bool = True) -> tuple[list[Item], int] | None:
+        """(the batch, siblings to wake), or None when there is nothing, after counting this
+        thread as waiting (``wait``): the caller then blocks on the doorbell."""
         with self._lock:
             if self._aborted or (self._closed and not self._items):
                 return [], 0
             if not self._items:
-                self._waiting += 1
+                self._waiting += wait
                 return None
             if len(self._items) <= limit:  # all of it (the common case): no loop in Python
                 batch = list(self._items)

@@ -13,8 +13,10 @@ from hub.config import ConsumerConfig
 from hub.errors import PluginLoadError
 from hub.message import Message
 from hub.observe.metricdefs import STATES
+from hub.observe.snapshot import not_ready
 from hub.workers.life import ABANDON_AFTER_S, ConsumerLife, ConsumerState, Drained
 from hub.workers.progress import Busy, Held
+from hub.workers.retry import RetryState
 from hub.workers.worker import LifeEvent
 from hub.workers.workqueue import Item, WorkQueue
 
@@ -160,3 +162,16 @@ def test_states_are_their_strings() -> None:
     assert ConsumerState.RUNNING == "running" and ConsumerState.RUNNING.value == "running"
     assert str(ConsumerState.ABANDONED) == "abandoned"
     assert tuple(ConsumerState) == STATES
+
+
+def test_an_outage_being_waited_out_makes_the_hub_not_ready() -> None:
+    """A thread waiting out hub.Unavailable shows in retrying and is a /ready reason."""
+    workers = FakeWorkers()
+    waiting = RetryState(msg_id="m-1", topic="t", attempt=2, next_at=0.0,
+                         error="Unavailable: database down", unavailable=True)  # fmt: skip
+    workers.delivery = SimpleNamespace(retrying=[waiting, None])  # type: ignore[attr-defined]
+    life = _life(workers=workers)
+    life.state = ConsumerState.RUNNING
+    assert life.retrying()[0]["unavailable"] is True
+    reasons = not_ready(True, True, [life], time.time())
+    assert reasons == ["consumer c waits: Unavailable: database down"]
