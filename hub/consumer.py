@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
+from hub.counters import Counters
 from hub.message import Message
 
 
@@ -45,6 +46,11 @@ class Consumer:
         hub: a `HubHandle`; ``self.hub.publish(topic, body)`` and ``self.hub.forward(message,
             to)`` are safe from any thread.
         log: a logger named ``consumers.<name>``.
+        counters: a `hub.counters.Counters`: ``self.counters.add("skipped")`` counts an event of
+            the plugin's own (not a message outcome), safe from any thread; exported per
+            consumer as ``counters`` in /status, ``consumer_hub_consumer_events_total{event}``
+            and statsd ``consumer.<name>.events.<event>``. Totals are kept per consumer name for
+            the life of the process: a reload's new instance goes on from the old one's.
 
     Do not override ``__init__``; do start-up work in ``setup()``.
     """
@@ -56,6 +62,7 @@ class Consumer:
         self.config = config
         self.hub = hub
         self.log = logging.getLogger(f"consumers.{name}")
+        self.counters = Counters()  # the hub gives the name's lasting one before setup()
 
     def setup(self) -> None:
         """Called once, on the consumer's own thread, before the first message."""
