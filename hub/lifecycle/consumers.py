@@ -6,7 +6,8 @@ its threads and fires once its ``setup()`` returned *and* its starting point is 
 (`hub.storage.durable.Durable.persist`): nothing is routed to a consumer before that. Its
 threads' events come back through ``reactor.callFromThread`` and go to its
 `hub.workers.life.ConsumerLife` (or, for a dead thread, to the `hub.workers.supervisor`); events
-from an instance a reload replaced are ignored.
+from an instance a reload replaced are ignored. Each consumer name has one `hub.counters.Counters`
+for the life of the process, given to every instance of that name before its ``setup()``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from twisted.internet import defer
 
 from hub.config import RetryConfig
+from hub.counters import Counters
 from hub.plugins.loader import LoadedConsumer
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
@@ -61,6 +63,15 @@ class Consumers:
         self.on_halted = on_halted  # a consumer raised Halt (after its life says halted)
         self.supervisor = Supervisor(reactor, self._restart_thread)
         self.lives: dict[str, ConsumerLife] = {}
+        self.counters: dict[str, Counters] = {}  # by name, never forgotten: totals only grow
+
+    def counters_of(self, name: str) -> Counters:
+        """The plugin counters of consumer ``name``, created on first use and kept across
+        reloads (a replaced or removed-then-re-added instance's counts carry over)."""
+        counters = self.counters.get(name)
+        if counters is None:
+            counters = self.counters[name] = Counters()
+        return counters
 
     def __iter__(self) -> Iterator[ConsumerLife]:
         return iter(list(self.lives.values()))
@@ -76,12 +87,14 @@ class Consumers:
         return [self.supervisor.snapshot, self.plugin_figures]
 
     def plugin_figures(self, name: str) -> dict[str, Any]:
-        """A consumer's kind, and what its plugin counts itself (``figures()``, if it has one)."""
+        """A consumer's kind, what its plugin counts itself (``figures()``, if it has one) and
+        its ``self.counters`` totals (``counters``)."""
         life = self.lives.get(name)
         if life is None:
             return {}
         figures = getattr(life.loaded.instance, "figures", None)
-        return {"kind": str(life.loaded.kind), **(figures() if callable(figures) else {})}
+        own = figures() if callable(figures) else {}
+        return {"kind": str(life.loaded.kind), **own, "counters": self.counters_of(name).totals()}
 
     def new_window(self, consumer: LoadedConsumer) -> WorkQueue:
         """A consumer's in-memory window, bounded by count and by its share of the memory
@@ -104,6 +117,7 @@ class Consumers:
         """Start one consumer (on ``queue`` if given: a reload's pre-filled one); fires with
         its name once ``setup()`` returned and its starting point is on disk."""
         name = consumer.name
+        consumer.instance.counters = self.counters_of(name)  # before setup(), on its thread
         source: Source
         dead_letters: DeadLetters
         if consumer.config.source == "amqp" and self.broker is not None:
