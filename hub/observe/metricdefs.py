@@ -21,7 +21,7 @@ from hub.workers.producer_life import STATES as PRODUCER_STATES
 
 GAUGE = "gauge"  # a level, sent every interval
 COUNTER = "counter"  # only grows; statsd gets the delta since the last flush
-BY_CAUSE = "by_cause"  # a mapping cause -> counter
+BY_CAUSE = "by_cause"  # a mapping cause (or the row's ``by``) -> counter
 TIMING = "timing"  # a window summary {p50, p90, p99, max}; exported as gauges
 WORKERS = "workers"  # the list of worker states; exported as a count per state
 ENUM = "enum"  # one of STATES; exported as 1 for the current one, 0 for the others
@@ -47,6 +47,7 @@ class MetricDef:
     scale: float = 1.0  # statsd value = snapshot value * scale (seconds -> ms)
     states: tuple[str, ...] = STATES  # ENUM: the states exported
     scope: str = "consumer"  # per-name rows: the label, statsd part and Prometheus prefix
+    by: str = "cause"  # BY_CAUSE: the label its keys go in
 
 
 HUB_METRICS: tuple[MetricDef, ...] = (
@@ -120,6 +121,8 @@ CONSUMER_METRICS: tuple[MetricDef, ...] = (
               "dropped", "dropped"),
     MetricDef("retries", COUNTER, "attempts", "consume() attempts after the first",
               "retries", "retries"),
+    MetricDef("counters", BY_CAUSE, "events", "Events the plugin counted (self.counters.add)",
+              "events", "events", by="event"),
     MetricDef("dead_letters", GAUGE, "messages", "Dead letters stored, not yet replayed",
               "dead_letters", "dead_letters"),
     MetricDef("worker_restarts", COUNTER, "threads", "Worker threads restarted after dying",
@@ -197,7 +200,7 @@ def _scalar(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sam
 
 def _by_cause(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
     for cause in sorted(value):
-        yield Sample(metric, consumer, ("cause", cause), safe_name(cause), float(value[cause]))
+        yield Sample(metric, consumer, (metric.by, cause), safe_name(cause), float(value[cause]))
 
 
 def _timing(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:

@@ -74,3 +74,14 @@ def test_producer_figures_sit_under_producer_name() -> None:
     assert names["producer.ticker.state.idle"] == 1 and names["producer.ticker.state.dead"] == 0
     assert names["producer.ticker.stuck"] == 0
     assert names["producer.ticker.last_run_at"] == 1700000000.5
+
+
+def test_plugin_counters_become_events_by_event_name() -> None:
+    """A consumer's counters mapping is one counter row, by event, under consumer.<name>.events."""
+    doc = snapshot(counters={"skipped": 3, "stored": 0})
+    found = [s for s in samples(doc) if s.metric.key == "counters"]
+    assert [(s.label, statsd_name(s), s.value) for s in found] == [
+        (("event", "skipped"), "consumer.audit_log.events.skipped", 3.0),
+        (("event", "stored"), "consumer.audit_log.events.stored", 0.0),
+    ]
+    assert not [s for s in samples(snapshot()) if s.metric.key == "counters"]  # none: no row

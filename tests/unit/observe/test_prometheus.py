@@ -80,3 +80,13 @@ def test_producer_series_carry_the_producer_label() -> None:
     assert values[("consumer_hub_producer_last_duration_seconds", label)] == 0.25
     assert values[("consumer_hub_producer_stuck", label)] == 1
     assert values[("consumer_hub_producer_state", (("producer", "tick"), ("state", "stuck")))] == 1
+
+
+def test_plugin_counters_are_one_events_counter_family_labelled_by_event() -> None:
+    """counters {"skipped": 3} is consumer_hub_consumer_events_total{consumer, event}."""
+    values, types, _ = _scrape(snapshot(counters={"skipped": 3, "stored": 12}))
+    assert types["consumer_hub_consumer_events"] == "counter"
+    skipped = (("consumer", "audit.log"), ("event", "skipped"))
+    assert values[("consumer_hub_consumer_events_total", skipped)] == 3
+    stored = (("consumer", "audit.log"), ("event", "stored"))
+    assert values[("consumer_hub_consumer_events_total", stored)] == 12

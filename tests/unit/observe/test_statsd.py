@@ -172,3 +172,19 @@ def test_real_datagrams_respect_the_size_limit() -> None:
     lines = [line for d in got for line in d.decode().split("\n")]
     assert all(line.startswith("hub.") and line.count("|") == 1 for line in lines)
     assert len(got) <= 4  # one consumer: a handful of datagrams per interval
+
+
+def test_plugin_counters_are_sent_as_deltas_under_events() -> None:
+    """consumer.<name>.events.<event> is a counter: its total first, then only what grew."""
+    sink, clock, source, clients = _sink()
+    source.doc["consumers"]["audit.log"]["counters"] = {"skipped": 3}
+    sink.start()
+    clock.advance(10)
+    assert _as_dict(clients[0].flushes[0])["consumer.audit_log.events.skipped"] == ("c", 3)
+    clock.advance(10)
+    assert "consumer.audit_log.events.skipped" not in _as_dict(clients[0].flushes[1])
+    source.doc["consumers"]["audit.log"]["counters"] = {"skipped": 5, "stored": 1}
+    clock.advance(10)
+    third = _as_dict(clients[0].flushes[2])
+    assert third["consumer.audit_log.events.skipped"] == ("c", 2)
+    assert third["consumer.audit_log.events.stored"] == ("c", 1)
