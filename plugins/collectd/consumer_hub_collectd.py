@@ -79,6 +79,8 @@ def consumer_values(name: str, doc: dict[str, Any]) -> list[Value]:
     out += [(pi, "derive", key, int(doc.get(key, 0))) for key in CONSUMER_COUNTERS]
     for cause, count in sorted((doc.get("dropped") or {}).items()):
         out.append((pi, "derive", f"dropped-{safe(cause)}", int(count)))
+    for event, count in sorted((doc.get("counters") or {}).items()):  # the plugin's own
+        out.append((pi, "derive", f"events-{safe(event)}", int(count)))
     for key, ctype, label in TIMINGS:
         window = doc.get(key) or {}
         for q in QUANTILES:

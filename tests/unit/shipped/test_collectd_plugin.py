@@ -44,6 +44,15 @@ def test_hub_values_sit_under_an_empty_plugin_instance() -> None:
     assert values[("", "memory", "rss")] == 50_000_000
 
 
+def test_plugin_counters_are_derive_values_named_events() -> None:
+    """A consumer's counters {"skipped": 3} is derive events-skipped, as dropped-<cause> is."""
+    doc = snapshot(counters={"skipped": 3, "stored": 0})
+    values = {(pi, t, ti): v for pi, t, ti, v in _plugin().values_from_status(doc)}
+    assert values[("audit.log", "derive", "events-skipped")] == 3
+    assert values[("audit.log", "derive", "events-stored")] == 0
+    assert not [k for k in _values() if k[2].startswith("events-")]  # no counters: no value
+
+
 def test_putval_lines_name_host_plugin_and_type() -> None:
     """The by-hand check mode prints exec-plugin PUTVAL lines."""
     lines = _plugin().putval_lines(snapshot(), "h", 10)
