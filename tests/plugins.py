@@ -71,3 +71,18 @@ class EveryThird(Producer):
         self.hub.publish("org.test.produced", body)
         if self.n % 3 == 0:
             raise RuntimeError(f"poll {self.n} fails, as every third does")
+
+
+class SkipsRepeats(Consumer):
+    """Counts its own events, as the archive counts a redelivery it stored already: ``setups``
+    once per instance in setup(), ``skipped`` for a message whose body has ``"repeat": true``
+    (done, never an error); every other message is only consumed."""
+
+    topics = ["org.test.*"]
+
+    def setup(self) -> None:
+        self.counters.add("setups")
+
+    def consume(self, message: Message) -> None:
+        if message.body.get("repeat"):
+            self.counters.add("skipped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,46 @@ def test_status_metrics_and_statsd_agree_while_a_backlog_builds_and_drains(
     allow.write_text("60")
     _agree(hub, statsd, tmp_path, sent=60, done=60)
     assert hub.stop() == 0
+
+
+def _events(hub: HubProcess, event: str) -> float | None:
+    """consumer_hub_consumer_events_total of consumer "arch" and ``event``, as /metrics has it."""
+    return _prometheus(hub).get(
+        ("consumer_hub_consumer_events_total", (("consumer", "arch"), ("event", event)))
+    )
+
+
+def _counted(hub: HubProcess, done: int, counters: dict[str, int]) -> bool:
+    consumer = hub.status()["consumers"]["arch"]
+    return bool(consumer["done"] == done and consumer["counters"] == counters)
+
+
+def test_a_plugins_own_counters_reach_status_metrics_and_statsd_and_outlive_a_reload(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], statsd: StatsdListener
+) -> None:
+    """A 2-thread consumer counts 4 skips of 10, then a reload replaces it and it counts 2 more:
+    /status, /metrics and statsd show 6, and setups 2 (counters are there before setup())."""
+    skips = {"class": "tests.plugins:SkipsRepeats", "threads": 2, "config": {"generation": 1}}
+    config = hub_config(publisher.endpoint, {"arch": skips}, statsd=_statsd(statsd, "k"))
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    publisher.wait_subscribed(["org.test."])
+    for n in range(10):
+        publisher.send({"topic": "org.test.archive", "msg": {"n": n, "repeat": n % 3 == 0}})
+    counted = {"setups": 1, "skipped": 4}
+    wait_until(lambda: _counted(hub, 10, counted), what=f"10 done, counters {counted}")
+    assert _events(hub, "skipped") == 4 and _events(hub, "setups") == 1
+    hub.config["consumers"]["arch"]["config"] = {"generation": 2}  # a new instance
+    hub.write_config()
+    hub.signal(signal.SIGHUP)
+    assert "restarted arch" in hub.wait_for_log("reload applied from")
+    for n in range(2):
+        publisher.send({"topic": "org.test.archive", "msg": {"n": n, "repeat": True}})
+    counted = {"setups": 2, "skipped": 6}
+    wait_until(lambda: _counted(hub, 12, counted), what=f"12 done, counters {counted}")
+    assert _events(hub, "skipped") == 6 and _events(hub, "setups") == 2
+    assert hub.status()["consumers"]["arch"]["failed"] == 0
+    assert hub.stop() == 0  # the last flush sends what is left
+    expected = {"k.consumer.arch.events.skipped": 6, "k.consumer.arch.events.setups": 2}
+    totals = lambda: {name: statsd.counter_total(name) for name in expected}  # noqa: E731
+    wait_until(lambda: totals() == expected, 10, f"statsd totals {expected}, got {totals()}")
