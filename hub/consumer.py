@@ -23,6 +23,11 @@ class HubHandle(Protocol):
     def outputs(self) -> frozenset[str]:
         """The transports this hub can send on (``zmq``, ``amqp``)."""
 
+    @property
+    def state_dir(self) -> str:
+        """The hub's ``state_dir``: a consumer may keep its own files under it (the archive's
+        embedded SQLite database, for one)."""
+
     def publish(self, topic: str, body: Any) -> None:
         """Send a new message on the transport ``publish_to`` names (fire and forget: counted
         as published or dropped)."""

@@ -12,16 +12,15 @@ import datetime
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import datanommer.models as dm
 from sqlalchemy import create_engine
 from sqlalchemy.orm import scoped_session
 
+from hub.data import load_samples
 from hub.storage.archive.records import ArchiveRecord, naive_utc, record_msg_id
 
-SAMPLES = Path("/work/shared/data/fedmsg-samples.jsonl")
 NO_TIME = datetime.datetime(2012, 1, 1, tzinfo=datetime.UTC)  # samples without a timestamp
 
 
@@ -32,8 +31,7 @@ def _names(*values: Any) -> tuple[str, ...]:
 def sample_records() -> list[ArchiveRecord]:
     """One record per line of the samples file (401), in file order."""
     records = []
-    for n, line in enumerate(SAMPLES.read_text().splitlines()):
-        env = json.loads(line)
+    for n, env in enumerate(load_samples()):
         body = env["msg"]
         stamp = env.get("timestamp")
         when = (datetime.datetime.fromtimestamp(stamp, datetime.UTC) if stamp is not None

@@ -118,6 +118,7 @@ def _check_producers(config: HubConfig) -> None:
 
 class _NoPublish:
     outputs: frozenset[str] = frozenset()
+    state_dir = ""  # check never runs setup(), where a consumer would use it
 
     def publish(self, topic: str, body: Any) -> None:
         raise HubError("publish() is not available during check")

@@ -58,7 +58,9 @@ class Transports:
         if self.amqp is not None:
             amqp = self.amqp
             outputs["amqp"] = AmqpPublisher(reactor, lambda: amqp.connection)
-        self.output = Outputs(reactor, outputs, config.publish_to or "zmq")
+        self.output = Outputs(
+            reactor, outputs, config.publish_to or "zmq", state_dir=config.state_dir
+        )
 
     @property
     def connected(self) -> bool:

@@ -30,11 +30,13 @@ class Outputs:
         outputs: Mapping[str, Output],
         publish_to: str,
         timeout_s: float = FORWARD_TIMEOUT_S,
+        state_dir: str = "",
     ) -> None:
         self.reactor = reactor
         self._outputs = dict(outputs)
         self.publish_to = publish_to
         self.timeout_s = timeout_s
+        self.state_dir = state_dir  # the hub's, for consumers' own files (`hub.consumer.HubHandle`)
 
     @property
     def outputs(self) -> frozenset[str]:
