@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,3 +110,26 @@ def assert_reads_back(written: list[ArchiveRecord]) -> dict[str, int]:
             assert grep(**{kind: [value]}) == sorted(rows), (kind, value)
             checked[kind] += 1
     return checked
+
+
+def schema_concerns(topic: str, body: Any) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+    """(usernames, packages, agent_name) of a message as fedora-messaging's own code gives
+    them: the first installed class, by entry-point name, whose topic the message's topic ends
+    with and whose ``validate()`` passes; empty when there is none."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group="fedora.messages"), key=lambda e: e.name):
+        cls = ep.load()
+        suffix = getattr(cls, "topic", "")
+        if not suffix or not (topic == suffix or topic.endswith("." + suffix)):
+            continue
+        with warnings.catch_warnings():  # anitya's older classes warn that they are
+            warnings.simplefilter("ignore", DeprecationWarning)
+            message = cls(body=body, topic=topic)
+        try:
+            message.validate()
+        except Exception:  # jsonschema's ValidationError: not this class
+            continue
+        return (tuple(message.usernames), tuple(message.packages),
+                getattr(message, "agent_name", None))  # fmt: skip
+    return (), (), None

@@ -46,13 +46,11 @@ class Schemas:
 
     def build(self, message: Message) -> Any:
         """The schema object for ``message``; `Drop` when its body fails the schema."""
-        given = message.envelope.get("headers")
-        headers: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
-        schema = headers.get("fedora_messaging_schema")
-        candidates = [self._named(schema)] if isinstance(schema, str) else self._for(message)
+        headers = headers_of(message)
+        candidates = self.classes(message)
         error: Exception | None = None
         for cls in candidates:
-            built = _instance(cls, message, headers)
+            built = instance(cls, message, headers)
             try:
                 built.validate()
             except Exception as exc:  # jsonschema's ValidationError, or the class's own
@@ -63,6 +61,12 @@ class Schemas:
         self.counts["schema_invalid"] += 1
         first = str(error).splitlines()[0] if error is not None else "no schema"
         raise Drop(f"its body fails schema {_name(candidates[0])}: {first}")
+
+    def classes(self, message: Message) -> list[type]:
+        """The classes ``message`` may be, in the order they are tried (the base ``Message``
+        alone when no installed class claims it)."""
+        schema = headers_of(message).get("fedora_messaging_schema")
+        return [self._named(schema)] if isinstance(schema, str) else self._for(message)
 
     def _named(self, schema: str) -> type:
         from fedora_messaging import message as fm
@@ -100,7 +104,14 @@ class Schemas:
             return self._by_topic
 
 
-def _instance(cls: type, message: Message, headers: dict[str, Any]) -> Any:
+def headers_of(message: Message) -> dict[str, Any]:
+    """A copy of the message's headers ({} when it has none)."""
+    given = message.envelope.get("headers")
+    return dict(given) if isinstance(given, dict) else {}
+
+
+def instance(cls: type, message: Message, headers: dict[str, Any]) -> Any:
+    """``message`` as an instance of schema class ``cls`` (not validated)."""
     from fedora_messaging import message as fm
 
     headers.setdefault("fedora_messaging_schema", fm.get_name(cls))

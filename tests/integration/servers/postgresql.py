@@ -115,8 +115,12 @@ class PostgreSQL:
 
     def start(self, timeout: float = START_TIMEOUT_S) -> PostgreSQL:
         """initdb, then ``postgres`` in the foreground; return once a connection succeeds."""
-        began = time.monotonic()
         self._initdb()
+        return self.resume(timeout)
+
+    def resume(self, timeout: float = START_TIMEOUT_S) -> PostgreSQL:
+        """``postgres`` on the existing data directory (after `pause`), on the same port."""
+        began = time.monotonic()
         settings = {**SETTINGS, "port": str(self.port), "unix_socket_directories": str(self.root)}
         argv = [str(self.bindir / "postgres"), "-D", str(self.data)]
         for name, value in settings.items():
@@ -168,7 +172,12 @@ class PostgreSQL:
         return "--- server.log\n" + "\n".join(tail)
 
     def stop(self) -> None:
-        """Fast shutdown (SIGINT), then SIGKILL to its process group; remove the directory."""
+        """Fast shutdown (`pause`), then remove the directory."""
+        self.pause()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def pause(self) -> None:
+        """Fast shutdown (SIGINT), then SIGKILL to its process group; the data stays."""
         proc = self._server
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -179,7 +188,6 @@ class PostgreSQL:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def require_bin() -> Path:
