@@ -205,3 +205,19 @@ def test_a_database_stopped_for_10_s_loses_and_duplicates_nothing(
     assert (doc["failed"], doc["dead_letters"], doc["done"]) == (0, 0, len(sent))
     wait_until(lambda: hub.get("/ready") == (200, b"ready\n"), 30, "/ready again")
     assert rows(url) == (len(sent), len(sent))
+
+
+def test_a_database_with_another_schema_stops_the_start_naming_the_differences(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """An existing messages table unlike datanommer's: exit code 4, each difference named."""
+    path = tmp_path / "other.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE messages (id INTEGER PRIMARY KEY, topic TEXT)"))
+    engine.dispose()
+    hub = archive_hub(tmp_path, publisher.endpoint, str(path))
+    hubs.append(hub.start(wait_ready=False))
+    assert hub.wait() == 4
+    assert "the archive schema differs from datanommer's" in hub.log_text()
+    assert "table messages: column msg_id is missing" in hub.log_text()
