@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 def test_shipped_configs_are_valid() -> None:
     """etc/demo.yaml and the sample /etc config (with its drop-in) load cleanly."""
     demo = load_config(REPO / "etc" / "demo.yaml")
-    assert set(demo.enabled_consumers) == {"bodhi-log", "everything-log", "slow-compose"}
+    assert set(demo.enabled_consumers) == {"bodhi-log", "everything-log", "slow-compose", "archive"}
     sample = load_config(REPO / "etc" / "consumer-hub" / "hub.yaml")
     assert "audit" in sample.consumers and not sample.enabled_consumers
 
