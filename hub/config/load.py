@@ -73,7 +73,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse(text, path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if data is None:
@@ -83,6 +83,42 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
     origins: dict[tuple[str, ...], str] = {}
     _merge({}, data, (), origins, str(path))
     return data, origins
+
+
+def _parse(text: str, path: Path) -> Any:
+    """``yaml.safe_load``, refusing a key given twice in one mapping (PyYAML keeps the last)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_duplicates(node, (), path, set())
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_duplicates(node: yaml.Node, keys: tuple[str, ...], path: Path, seen: set[int]) -> None:
+    """Raise `ConfigError` naming both lines when a mapping under ``node`` repeats a key."""
+    if id(node) in seen:  # an alias of a node already checked
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicates(item, (*keys, str(i)), path, seen)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    lines: dict[tuple[str, str], int] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+            line, ident = key_node.start_mark.line + 1, (key_node.tag, key_node.value)
+            if ident in lines:
+                where = ".".join((*keys, key_node.value))
+                at = f"lines {lines[ident]} and {line}" if lines[ident] != line else f"line {line}"
+                raise ConfigError(f"{path}: {where}: key given twice, at {at} (YAML would keep "
+                                  "only the last)")  # fmt: skip
+            lines[ident] = line
+        _check_duplicates(value_node, (*keys, str(getattr(key_node, "value", "?"))), path, seen)
 
 
 def _merge(

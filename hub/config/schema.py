@@ -200,8 +200,9 @@ class HubConfig:
     upstream_gaps: bool = True
     statsd: StatsdConfig = field(default_factory=StatsdConfig)
     fedmsg: dict[str, Any] = field(default_factory=dict)  # resolved: `hub.config.fedmsg`
-    log_level: str = field(
-        default="INFO", metadata={"check": one_of("DEBUG", "INFO", "WARNING", "ERROR")}
+    log_level: str = field(  # any case in the file; upper case here
+        default="INFO",
+        metadata={"normalize": str.upper, "check": one_of("DEBUG", "INFO", "WARNING", "ERROR")},
     )
     source: str = field(default="", compare=False, metadata={"key": "__source__"})
 

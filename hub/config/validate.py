@@ -4,8 +4,10 @@ Runs on the main thread at start-up and on reload. Pure: no I/O.
 
 Every error names the file the key came from, the key path, what was expected and what was
 found; an unknown key lists the valid ones. Field metadata refines a field:
-``key`` (the YAML name when it differs from the attribute), ``check`` (a callable that raises
-``ValueError`` with what was expected), ``doc`` (shown by ``consumer-hub check``).
+``key`` (the YAML name when it differs from the attribute; one starting with ``__`` is internal,
+set by the loader and never listed among the valid keys), ``normalize`` (a callable applied to
+the converted value, e.g. ``str.upper``), ``check`` (a callable that raises ``ValueError`` with
+what was expected), ``doc`` (shown by ``consumer-hub check``).
 """
 
 from __future__ import annotations
@@ -50,24 +52,30 @@ class Builder:
         fields = {f.metadata.get("key", f.name): f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
         unknown = sorted(str(k) for k in data if k not in fields)
         if unknown:
-            valid = ", ".join(sorted(fields))
+            valid = ", ".join(sorted(k for k in fields if not k.startswith("__")))  # internal
             raise self.error((*path, unknown[0]), f"unknown key; valid keys are: {valid}")
         hints = typing.get_type_hints(cls)
         kwargs = {}
         for key, f in fields.items():
-            if key not in data:
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                    raise self.error((*path, key), "required key is missing")
-                continue
-            value = self.convert(hints[f.name], data[key], (*path, key))
-            check: Callable[[Any], None] | None = f.metadata.get("check")
-            if check is not None:
-                try:
-                    check(value)
-                except ValueError as exc:
-                    raise self.error((*path, key), f"expected {exc}, got {value!r}") from None
-            kwargs[f.name] = value
+            if key in data:
+                kwargs[f.name] = self.field(f, hints[f.name], data[key], (*path, key))
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise self.error((*path, key), "required key is missing")
         return cls(**kwargs)
+
+    def field(self, f: dataclasses.Field[Any], hint: Any, raw: Any, path: tuple[str, ...]) -> Any:
+        """One field's value: converted, normalised (``normalize``), checked (``check``)."""
+        value = self.convert(hint, raw, path)
+        normalize: Callable[[Any], Any] | None = f.metadata.get("normalize")
+        if normalize is not None:
+            value = normalize(value)
+        check: Callable[[Any], None] | None = f.metadata.get("check")
+        if check is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise self.error(path, f"expected {exc}, got {raw!r}") from None
+        return value
 
     def convert(self, hint: Any, value: Any, path: tuple[str, ...]) -> Any:
         """Check ``value`` against the type ``hint`` and convert containers to frozen ones."""

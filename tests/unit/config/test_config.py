@@ -144,3 +144,49 @@ def test_producers_parse_with_defaults_and_enabled_filter() -> None:
     config = config_from_dict({"endpoints": ["tcp://a:1"], "producers": producers})
     assert config.producers["a"].interval_s == 2.0 and config.producers["a"].stuck_after_s is None
     assert list(config.enabled_producers) == ["a"]
+
+
+def test_log_level_accepts_any_case() -> None:
+    """log_level: debug, Warning and ERROR are all valid, stored in upper case."""
+    for given, stored in (("debug", "DEBUG"), ("Warning", "WARNING"), ("ERROR", "ERROR")):
+        config = config_from_dict({"endpoints": ["tcp://a:1"], "log_level": given})
+        assert config.log_level == stored
+
+
+def test_top_level_valid_keys_hide_internal_ones() -> None:
+    """An unknown top-level key lists the valid keys, without the loader's own __source__."""
+    with pytest.raises(ConfigError, match="valid keys are: amqp, ") as info:
+        config_from_dict({"endpoints": ["tcp://a:1"], "colour": 1}, source="t.yaml")
+    assert "__source__" not in str(info.value)
+    assert str(info.value).startswith("t.yaml: colour: unknown key")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("endpoints: [tcp://a:1]\nconsumers:\n  c:\n    class: log\n    threads: 2\n"
+         "    threads: 3\n", "consumers.c.threads: key given twice, at lines 5 and 6"),
+        ("endpoints: [tcp://a:1]\nlog_level: info\nendpoints: []\n",
+         "endpoints: key given twice, at lines 1 and 3"),
+        ("endpoints: [tcp://a:1]\nconsumers: {c: {class: log, class: x}}\n",
+         "consumers.c.class: key given twice, at line 2"),
+    ],
+)  # fmt: skip
+def test_duplicate_yaml_key_names_both_lines(tmp_path: Path, text: str, message: str) -> None:
+    """A key given twice in one mapping is a ConfigError naming file, key path and both lines."""
+    path = tmp_path / "hub.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_yaml_merge_keys_and_aliases_are_not_duplicates(tmp_path: Path) -> None:
+    """A `<<:` merge overridden by an explicit key, and an alias used twice, load cleanly."""
+    path = tmp_path / "hub.yaml"
+    path.write_text(
+        "endpoints: [tcp://a:1]\nconsumers:\n  a: &c {class: log, threads: 2}\n"
+        "  b: {<<: *c, threads: 3}\n  c: *c\n"
+    )
+    config = load_config(path)
+    assert [config.consumers[n].threads for n in "abc"] == [2, 3, 2]
