@@ -1,8 +1,8 @@
-"""The ``consumer-hub`` command: run, check, publish, tail, status, top, import-config.
+"""The ``consumer-hub`` command line: the parser, and which sub-command needs the config.
 
-Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (also in README):
-    0 clean stop; 1 unexpected error; 2 usage; 3 bad configuration; 4 plugin load or setup
-    failure; 5 endpoint bind/connect failure; 6 forced exit on a second SIGTERM/SIGINT.
+Runs on the main thread; ``run`` hands it to the Twisted reactor. Exit codes (also in README and
+in ``--help``): see `EPILOG`. ``--help`` shows `DESCRIPTION` and `EPILOG`, plain text, and lists
+every sub-command argparse knows, so the list never goes stale.
 """
 
 from __future__ import annotations
@@ -14,41 +14,55 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hub.cli import console, deadletters, import_config
+from hub import __version__
+from hub.cli import bus, console, deadletters, import_config
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.observe.logsetup import setup_logging
 
 log = logging.getLogger(__name__)
 
+DESCRIPTION = """\
+A message-bus consumer daemon: ZeroMQ or AMQP in, a bounded queue and dedicated threads per
+consumer; and the commands to check, feed, watch and repair it."""
+EPILOG = """\
+Run `consumer-hub COMMAND --help` for a command's options. The configuration file is
+--config PATH, else $CONSUMER_HUB_CONFIG, else /etc/consumer-hub/hub.yaml (and hub.d/*.yaml).
+
+exit codes:
+  0  clean stop            4  a plugin failed to load, or its setup() raised
+  1  unexpected error      5  an endpoint could not be bound or connected
+  2  usage                 6  forced exit on a second SIGTERM/SIGINT
+  3  bad configuration"""
+# the commands that read no configuration file, or only when an option does not replace it
+STANDALONE = {**console.COMMANDS, **import_config.COMMANDS, **bus.COMMANDS}
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="consumer-hub", description=__doc__.splitlines()[0])
+    """The whole command line (also what the man page and shell completions are built from)."""
+    parser = argparse.ArgumentParser(
+        prog="consumer-hub",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     default_config = Path(os.environ.get("CONSUMER_HUB_CONFIG", DEFAULT_PATH))
     parser.add_argument(
         "--config", type=Path, default=default_config, help=f"config file ({DEFAULT_PATH})"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # --config is also accepted after the sub-command (`consumer-hub run --config F`, as in the
     # systemd units); SUPPRESS keeps the global value when it is not given there.
     after = argparse.ArgumentParser(add_help=False)
     after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     run = sub.add_parser("run", help="run the hub in the foreground", parents=[after])
     run.add_argument("--demo", action="store_true", help="also run the demo publisher")
     run.add_argument("--demo-rate", type=float, default=20.0, help="demo messages a second")
     sub.add_parser(
         "check", help="validate the configuration and load every consumer", parents=[after]
     )
-    pub = sub.add_parser("publish", help="send one message (like fedmsg-logger)", parents=[after])
-    pub.add_argument("topic")
-    pub.add_argument("body", help="the message body, as JSON")
-    pub.add_argument("--endpoint", help="default: the config's first bind: endpoint, else bind "
-                     "the first endpoint the hub connects to")  # fmt: skip
-    pub.add_argument("--timeout", type=float, default=5.0)
-    tail = sub.add_parser("tail", help="print live messages (like fedmsg-tail)", parents=[after])
-    tail.add_argument("--topic", default="*", help="glob pattern (default: every topic)")
-    tail.add_argument("--pretty", action="store_true", help="indent the JSON")
-    tail.add_argument("--endpoint", action="append", help="default: the config's endpoints")
+    bus.add_parsers(sub, [after])  # publish, tail
     console.add_parsers(sub, [after])  # status, top
     deadletters.add_parser(sub, [after])
     import_config.add_parser(sub)
@@ -59,14 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging("INFO")
     try:
-        if args.command in console.COMMANDS:  # status, top: the config only for its status URL
-            return console.COMMANDS[args.command](args)
-        if args.command in import_config.COMMANDS:  # reads another system's config, not ours
-            return import_config.COMMANDS[args.command](args)
+        if args.command in STANDALONE:  # the config only when no --url/--endpoint replaces it
+            return STANDALONE[args.command](args)
         config = load_config(args.config)
         setup_logging(config.log_level)
-        command = {"run": cmd_run, "check": cmd_check, "publish": cmd_publish, "tail": cmd_tail,
-                   "deadletters": deadletters.cmd_deadletters}  # fmt: skip
+        command = {"run": cmd_run, "check": cmd_check, "deadletters": deadletters.cmd_deadletters}
         return command[args.command](config, args)
     except HubError as exc:
         log.error("%s", exc)
@@ -125,34 +136,6 @@ class _NoPublish:
 
     def forward(self, message: Any, to: str) -> None:
         raise HubError("forward() is not available during check")
-
-
-def cmd_publish(config: HubConfig, args: argparse.Namespace) -> int:
-    from hub.cli.clients import parse_body, publish_one
-
-    endpoint = args.endpoint or _publish_target(config)
-    envelope = publish_one(endpoint, args.topic, parse_body(args.body), args.timeout)
-    print(f"sent {envelope['msg_id']} on {args.topic} via {endpoint}")
-    return 0
-
-
-def _publish_target(config: HubConfig) -> str:
-    bound = [e.removeprefix("bind:") for e in config.endpoints if e.startswith("bind:")]
-    if bound:
-        return bound[0].replace("*", "127.0.0.1")
-    return "bind:" + config.endpoints[0]
-
-
-def cmd_tail(config: HubConfig, args: argparse.Namespace) -> int:
-    from hub.cli.clients import tail
-
-    endpoints = args.endpoint or [
-        e.removeprefix("bind:").replace("*", "127.0.0.1") for e in config.endpoints
-    ]
-    if config.publish_endpoint and not args.endpoint:
-        endpoints.append(config.publish_endpoint.removeprefix("bind:").replace("*", "127.0.0.1"))
-    tail(endpoints, args.topic, args.pretty)
-    return 0
 
 
 def cmd_run(config: HubConfig, args: argparse.Namespace) -> int:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import orjson
 import pytest
@@ -102,3 +106,112 @@ def test_a_consumer_can_publish_through_the_hub(
     envelope = orjson.loads(frames[1])
     assert frames[0] == b"org.test.ping.echo"
     assert envelope["msg"] == {"echo": 1} and envelope["msg_id"] and envelope["i"] >= 1
+
+
+class _Tail:
+    """A `consumer-hub tail --json` subprocess; reader threads queue its stdout and stderr."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", "tail", "--json", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        self.out: queue.Queue[str] = queue.Queue()
+        self.err: queue.Queue[str] = queue.Queue()
+        for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True).start()
+
+    @staticmethod
+    def _read(stream: IO[str] | None, lines: queue.Queue[str]) -> None:
+        assert stream is not None
+        for line in stream:
+            lines.put(line)
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Block until tail logs that its SUB socket is subscribed (its readiness line)."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while "subscribed" not in (seen[-1] if seen else ""):
+            try:
+                seen.append(self.err.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                raise AssertionError(f"tail never said it was subscribed: {seen}") from None
+
+    def lines(self, count: int, timeout: float = 20.0) -> list[str]:
+        """The next ``count`` stdout lines."""
+        return [self.out.get(timeout=timeout) for _ in range(count)]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def no_config(tmp_path: Path) -> dict[str, str]:
+    """An environment whose configuration file does not exist, so any read of it fails."""
+    return {**ENV, "CONSUMER_HUB_CONFIG": str(tmp_path / "absent" / "hub.yaml")}
+
+
+@pytest.fixture
+def tails() -> Iterator[list[_Tail]]:
+    """Tail subprocesses a test started, stopped at its end."""
+    started: list[_Tail] = []
+    yield started
+    for tail in started:
+        tail.stop()
+
+
+def _publish(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "hub", "publish", *args]
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=30, env=env)
+
+
+def test_publish_and_tail_round_trip_without_a_config(
+    tmp_path: Path, no_config: dict[str, str], tails: list[_Tail]
+) -> None:
+    """With --endpoint, tail and publish read no config; publish sends an argument and stdin
+    body; what tail --json records, publish --file sends again unchanged."""
+    first, second = f"ipc://{tmp_path}/first.sock", f"ipc://{tmp_path}/second.sock"
+    tails.append(recorder_tail := _Tail("--endpoint", f"bind:{first}", env=no_config))
+    recorder_tail.wait_ready()
+    sent = _publish(no_config, "--endpoint", first, "org.test.rt.a", '{"n": 1}')
+    assert sent.returncode == 0, sent.stderr
+    piped = _publish(no_config, "--endpoint", first, "org.test.rt.b", "-", stdin='{"n": [2]}')
+    assert piped.returncode == 0, piped.stderr
+    recorded = recorder_tail.lines(2)
+    envelopes = [orjson.loads(line) for line in recorded]
+    assert [(e["topic"], e["msg"]) for e in envelopes] == [
+        ("org.test.rt.a", {"n": 1}),
+        ("org.test.rt.b", {"n": [2]}),
+    ]
+    assert envelopes[0]["msg_id"] in sent.stdout
+    record = tmp_path / "recorded.jsonl"
+    record.write_text("".join(recorded))
+    tails.append(replay_tail := _Tail("--endpoint", f"bind:{second}", env=no_config))
+    replay_tail.wait_ready()
+    again = _publish(no_config, "--endpoint", second, "--file", str(record))
+    assert again.returncode == 0, again.stderr
+    assert [orjson.loads(line) for line in replay_tail.lines(2)] == envelopes
+
+
+def test_publish_file_from_stdin_with_topic_body_lines(
+    tmp_path: Path, no_config: dict[str, str], tails: list[_Tail]
+) -> None:
+    """`publish -f -` reads {topic, body} lines from stdin; a tail that connects receives them
+    in order, each in a new envelope."""
+    endpoint = f"ipc://{tmp_path}/bus.sock"
+    tails.append(tail := _Tail("--endpoint", endpoint, "--topic", "org.test.f.*", env=no_config))
+    tail.wait_ready()
+    lines = "".join(f'{{"topic": "org.test.f.{n}", "body": {n}}}\n' for n in range(50))
+    result = _publish(no_config, "--endpoint", f"bind:{endpoint}", "-f", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    got = [orjson.loads(line) for line in tail.lines(50)]
+    assert [(e["topic"], e["msg"]) for e in got] == [(f"org.test.f.{n}", n) for n in range(50)]
+    assert len({e["msg_id"] for e in got}) == 50
+
+
+def test_without_endpoint_the_missing_config_is_reported(no_config: dict[str, str]) -> None:
+    """Without --endpoint, publish still needs the config, and says which file it could not read."""
+    result = _publish(no_config, "org.test.x", "{}")
+    assert result.returncode == 3
+    assert "absent/hub.yaml: cannot read configuration" in result.stderr
