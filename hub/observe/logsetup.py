@@ -1,13 +1,16 @@
-"""Logging set-up: one handler on stderr, journald-aware.
+"""Logging set-up: one handler, on stderr or journald's native socket.
 
 Thread: main (`setup_logging` runs once at start-up, before the reactor and the workers start;
-`set_level` runs on reload). The handler it installs is the stdlib's, safe from any thread.
+`set_level` runs on reload). The handlers it installs are safe from any thread.
 
 Under systemd, stderr is a stream to journald and ``$JOURNAL_STREAM`` holds its ``dev:inode``
-(see sd-daemon(3) and systemd.exec(5)). When it matches our stderr, every line starts with a
-``<N>`` syslog priority from sd-daemon.h so journald files it at the right level, and carries no
-timestamp of its own (journald adds one). Otherwise (a terminal, a pipe, a test) lines get a
-human format with timestamps.
+(see sd-daemon(3) and systemd.exec(5)). When it matches our stderr, records go to journald as
+native entries (`hub.observe.journal.JournalHandler`: a traceback is one entry, with fields), as
+``SYSLOG_IDENTIFIER=`` ``$CONSUMER_HUB_SYSLOG_IDENTIFIER`` (the units set it as they set
+``SyslogIdentifier=``), else ``consumer-hub``. Should the socket refuse a record, it goes to
+stderr with a ``<N>`` sd-daemon.h priority on every line (`JournalFormatter`), no timestamp
+(journald adds one). Otherwise (a terminal, a pipe, a test) lines get a human format with
+timestamps; a multi-line record stays one write.
 """
 
 from __future__ import annotations
@@ -18,31 +21,17 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
+from hub.observe.journal import SOCKET_PATH, JournalHandler, syslog_priority
+
 log = logging.getLogger(__name__)
 
-# sd-daemon.h: SD_EMERG "<0>" ... SD_CRIT "<2>", SD_ERR "<3>", SD_WARNING "<4>",
-# SD_NOTICE "<5>", SD_INFO "<6>", SD_DEBUG "<7>".
-SD_CRIT, SD_ERR, SD_WARNING, SD_NOTICE, SD_INFO, SD_DEBUG = 2, 3, 4, 5, 6, 7
-
+IDENTIFIER_VARIABLE = "CONSUMER_HUB_SYSLOG_IDENTIFIER"
 HUMAN_FORMAT = "%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s"
 JOURNAL_FORMAT = "[%(threadName)s] %(name)s: %(message)s"
 
 
 class LogLevelError(ValueError):
     """A log level name that logging does not know."""
-
-
-def syslog_priority(levelno: int) -> int:
-    """Map a logging level number to an sd-daemon.h priority."""
-    if levelno >= logging.CRITICAL:
-        return SD_CRIT
-    if levelno >= logging.ERROR:
-        return SD_ERR
-    if levelno >= logging.WARNING:
-        return SD_WARNING
-    if levelno >= logging.INFO:
-        return SD_INFO
-    return SD_DEBUG
 
 
 class JournalFormatter(logging.Formatter):
@@ -90,15 +79,25 @@ def setup_logging(
     level: str | int = "info",
     stream: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
+    journal_socket: str = SOCKET_PATH,
 ) -> logging.Handler:
-    """Install one stderr handler on the root logger, journald format if stderr is the journal."""
+    """Install our one handler on the root logger: journald's native protocol when stderr is
+    the journal (``journal_socket``: where journald listens), else the stream."""
     out = sys.stderr if stream is None else stream
-    journal = journal_stream_matches(out, environ)
-    handler = _HubHandler(out)
-    handler.setFormatter(JournalFormatter() if journal else logging.Formatter(HUMAN_FORMAT))
+    env = os.environ if environ is None else environ
+    journal = journal_stream_matches(out, env)
+    handler: logging.Handler = _HubHandler(out)
+    if journal:
+        handler.setFormatter(JournalFormatter())
+        identifier = env.get(IDENTIFIER_VARIABLE) or "consumer-hub"
+        handler = JournalHandler(identifier, handler, journal_socket)
+        handler.setFormatter(logging.Formatter(JOURNAL_FORMAT))
+    else:
+        handler.setFormatter(logging.Formatter(HUMAN_FORMAT))
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _HubHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, _HubHandler | JournalHandler)]:
         root.removeHandler(old)
+        old.close()
     root.addHandler(handler)
     root.setLevel(parse_level(level))
     logging.captureWarnings(True)

@@ -29,6 +29,7 @@ from typing import Any
 from hub.consumer import Consumer, HubHandle
 from hub.errors import Drop, PluginLoadError
 from hub.message import Message
+from hub.observe.journal import log_fields
 from hub.plugins.kinds import FEDMSG_BASE
 
 
@@ -132,5 +133,7 @@ class MokshaConsumer(Consumer):
         try:
             call(msg)
         except Exception:
+            about = log_fields(self.name, message.topic, message.log_id)
             self.log.exception("consumer %s: %s() failed on %s (msg_id %s)", self.name,
-                               call.__name__, message.topic, message.log_id)  # fmt: skip
+                               call.__name__, message.topic, message.log_id,
+                               extra=about)  # fmt: skip

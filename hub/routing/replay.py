@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from hub.errors import DecodeError
+from hub.observe.journal import log_fields
 from hub.storage.deadletters import DeadLetterStore
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,16 @@ class DeadLetterReplay:
         for row_id, name, topic, envelope, msg_id in rows:
             if not self.routed(name):
                 continue  # kept until that consumer runs again
+            about = log_fields(name, topic, msg_id or "-")
             try:
                 frames = [topic.encode("utf-8"), bytes(envelope)]
                 if not self.inject(name, frames, time.time()):
                     return  # the log cannot be written just now: kept for a later tick
             except DecodeError as exc:
                 log.error("consumer %s: dead letter %d on %s (msg_id %s) cannot be replayed: %s",
-                          name, row_id, topic, msg_id or "-", exc)  # fmt: skip
+                          name, row_id, topic, msg_id or "-", exc, extra=about)  # fmt: skip
                 continue
             self.store.mark_replayed(row_id)
             self.replayed(name)
             log.info("consumer %s: replaying dead letter %d on %s (msg_id %s)", name, row_id,
-                     topic, msg_id or "-")  # fmt: skip
+                     topic, msg_id or "-", extra=about)  # fmt: skip

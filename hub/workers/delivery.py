@@ -30,6 +30,7 @@ import orjson
 from hub.config import RetryConfig
 from hub.errors import DeadLetterError, Drop, Halt, Reject, Retry, Unavailable
 from hub.message import Message
+from hub.observe.journal import log_fields
 from hub.workers.retry import RetryState, delay_after
 from hub.workers.workqueue import Item
 
@@ -196,6 +197,10 @@ class Delivery:
         tried = _Attempt(None, f"Unavailable: {error.reason}", "", error.delay, unavailable=True)
         return self._wait(index, message, outages, tried, current)
 
+    def _about(self, message: Message) -> dict[str, str]:
+        """The journal fields of a log line about ``message`` (`hub.observe.journal`)."""
+        return log_fields(self.name, message.topic, message.log_id)
+
     def _attempt(self, item: Item) -> _Attempt:
         """One consume() call."""
         try:
@@ -209,11 +214,11 @@ class Delivery:
         message = item.message
         if isinstance(exc, Drop):
             log.info("consumer %s dropped %s (msg_id %s): %s", self.name, message.topic,
-                     message.log_id, exc.reason)  # fmt: skip
+                     message.log_id, exc.reason, extra=self._about(message))  # fmt: skip
             return _Attempt(Fate.DROPPED)
         if isinstance(exc, Halt):
             log.warning("consumer %s halted on %s (msg_id %s): %s", self.name, message.topic,
-                        message.log_id, exc.reason)  # fmt: skip
+                        message.log_id, exc.reason, extra=self._about(message))  # fmt: skip
             return _Attempt(Fate.HALTED, finished=not exc.requeue)
         if isinstance(exc, Retry):
             return _Attempt(None, f"Retry: {exc}", "", exc.delay)
@@ -234,11 +239,11 @@ class Delivery:
         if tried.unavailable:
             log.warning("consumer %s: %s on %s (msg_id %s), outage %d; next try in %.2f s (no "
                         "attempt counted)", self.name, tried.error, message.topic, message.log_id,
-                        attempt, delay)  # fmt: skip
+                        attempt, delay, extra=self._about(message))  # fmt: skip
         else:
             log.warning("consumer %s: attempt %d/%d on %s (msg_id %s) failed: %s; next in %.2f s",
                         self.name, attempt, self.config.max_attempts, message.topic,
-                        message.log_id, tried.error, delay)  # fmt: skip
+                        message.log_id, tried.error, delay, extra=self._about(message))  # fmt: skip
         state = RetryState(msg_id=message.log_id, topic=message.topic, attempt=attempt,
                            next_at=time.time() + delay, error=tried.error,
                            unavailable=tried.unavailable)  # fmt: skip
@@ -254,7 +259,7 @@ class Delivery:
         message = item.message
         log.error("consumer %s: %s (msg_id %s) failed %d time(s), last with %s; moved to the "
                   "dead letters", self.name, message.topic, message.log_id, attempts,
-                  error)  # fmt: skip
+                  error, extra=self._about(message))  # fmt: skip
         try:
             envelope = orjson.dumps(message.envelope)
             letter = DeadLetter(
@@ -270,4 +275,4 @@ class Delivery:
             self.dead_letters.add(letter)
         except (DeadLetterError, TypeError) as exc:
             log.error("consumer %s: cannot store dead letter %s (msg_id %s): %s", self.name,
-                      message.topic, message.log_id, exc)  # fmt: skip
+                      message.topic, message.log_id, exc, extra=self._about(message))  # fmt: skip

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from time import monotonic
 
+from hub.observe.journal import log_fields
 from hub.plugins.loader import LoadedConsumer
 from hub.workers.batch import BatchCall, Called
 from hub.workers.delivery import Delivery, Fate, Fresh, Outcome
@@ -126,9 +127,10 @@ class ConsumerWorkers:
         except BaseException as exc:  # the thread dies; the supervisor restarts it
             self.current[index] = None
             where = self._dying.pop(index, None)
+            about = log_fields(self.name, *((where.topic, where.msg_id) if where else ()))
             log.critical("consumer %s: worker thread %d died in %s: %r", self.name, index,
                          f"consume() of {where.topic} (msg_id {where.msg_id})" if where
-                         else "the worker loop", exc)  # fmt: skip
+                         else "the worker loop", exc, extra=about)  # fmt: skip
             self.events(LifeEvent.DIED, index, exc)
             return
         self._exit()
@@ -137,7 +139,7 @@ class ConsumerWorkers:
         try:
             self.consumer.instance.setup()
         except BaseException as exc:
-            log.exception("consumer %s: setup() failed", self.name)
+            log.exception("consumer %s: setup() failed", self.name, extra=log_fields(self.name))
             self._setup_error = exc
         self._setup_done.set()
         self.events(LifeEvent.STARTED, 0, self._setup_error)

@@ -77,12 +77,14 @@ def test_journal_stream_must_match_stderr(tmp_path: Path) -> None:
 
 
 def test_setup_picks_journal_format(tmp_path: Path, restore_root: None) -> None:
-    """With a matching JOURNAL_STREAM, setup_logging writes prefixed lines at the chosen level."""
+    """With a matching JOURNAL_STREAM but no journal socket to take native entries,
+    setup_logging writes prefixed lines to stderr at the chosen level."""
     path = tmp_path / "err.log"
     with path.open("w") as stream:
         st = os.fstat(stream.fileno())
         env = {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}
-        logsetup.setup_logging("warning", stream=stream, environ=env)
+        absent = str(tmp_path / "no-journal.sock")
+        logsetup.setup_logging("warning", stream=stream, environ=env, journal_socket=absent)
         logging.getLogger("hub.x").info("hidden")
         logging.getLogger("hub.x").warning("shown %d", 7)
     assert path.read_text() == "<4>[MainThread] hub.x: shown 7\n"
