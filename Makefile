@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit integration lint format typecheck bench clean
+.PHONY: run test unit integration lint format typecheck bench man clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)  ## the full benchmark suite (see docs/benchmarks.md)
 	$(BIN)/python -m bench $(ARGS)
+
+man: $(STAMP)  ## rebuild share/man/man1/consumer-hub.1 from the parser (after changing an option)
+	$(BIN)/python -m hub.cli.manpage
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import orjson
 
 from hub.cli.clients import Publisher, render_json, render_line, tail
+from hub.cli.completion import FILE
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.transports.zeromq.codec import Encoder
@@ -42,8 +43,9 @@ def add_parsers(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                          "wants their topic.")  # fmt: skip
     pub.add_argument("topic", nargs="?", metavar="TOPIC", help="the topic (not with --file)")
     pub.add_argument("body", nargs="?", metavar="JSON", help="the body as JSON; - reads stdin")
-    pub.add_argument("-f", "--file", metavar="FILE", help="JSON lines: envelopes (as tail "
-                     "--json writes) or {topic, body} objects; - reads stdin")  # fmt: skip
+    messages = pub.add_argument("-f", "--file", metavar="FILE", help="JSON lines: envelopes "
+                                "(as tail --json writes) or {topic, body}; -: stdin")  # fmt: skip
+    messages.complete = FILE  # shell completion offers file names
     pub.add_argument("--new-ids", action="store_true",
                      help="give recorded envelopes a new msg_id, timestamp and i")  # fmt: skip
     pub.add_argument("--endpoint", help="connect here, or bind with bind:ENDPOINT; the config "

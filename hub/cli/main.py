@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import __version__
-from hub.cli import bus, console, deadletters, import_config
+from hub.cli import bus, completion, console, deadletters, import_config, install_units
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.observe.logsetup import setup_logging
@@ -35,7 +35,8 @@ exit codes:
   2  usage                 6  forced exit on a second SIGTERM/SIGINT
   3  bad configuration"""
 # the commands that read no configuration file, or only when an option does not replace it
-STANDALONE = {**console.COMMANDS, **import_config.COMMANDS, **bus.COMMANDS}
+STANDALONE = {**console.COMMANDS, **import_config.COMMANDS, **bus.COMMANDS,
+              **install_units.COMMANDS, **completion.COMMANDS}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,12 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     default_config = Path(os.environ.get("CONSUMER_HUB_CONFIG", DEFAULT_PATH))
     parser.add_argument(
         "--config", type=Path, default=default_config, help=f"config file ({DEFAULT_PATH})"
-    )
+    ).complete = completion.FILE  # type: ignore[attr-defined]
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # --config is also accepted after the sub-command (`consumer-hub run --config F`, as in the
     # systemd units); SUPPRESS keeps the global value when it is not given there.
     after = argparse.ArgumentParser(add_help=False)
-    after.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    after.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    ).complete = completion.FILE  # type: ignore[attr-defined]
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     run = sub.add_parser("run", help="run the hub in the foreground", parents=[after])
     run.add_argument("--demo", action="store_true", help="also run the demo publisher")
@@ -66,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_parsers(sub, [after])  # status, top
     deadletters.add_parser(sub, [after])
     import_config.add_parser(sub)
+    install_units.add_parser(sub)
+    completion.add_parser(sub, parser)
     return parser
 
 

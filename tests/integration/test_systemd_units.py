@@ -34,16 +34,23 @@ def prefix(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unit_dir(prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Copies of both units whose ExecStart is the prefix's consumer-hub script."""
+def installed_root(prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root that the prefix's own `consumer-hub install-units --prefix ROOT` wrote into."""
+    root = tmp_path_factory.mktemp("root")
     script = prefix / "bin" / "consumer-hub"
     assert os.access(script, os.X_OK), f"pip did not install {script}"
-    out = tmp_path_factory.mktemp("units")
-    for name in ("consumer-hub.service", "consumer-hub@.service"):
-        text = (UNITS / name).read_text()
-        assert f"ExecStart={SHIPPED_EXEC} " in text
-        (out / name).write_text(text.replace(SHIPPED_EXEC, str(script)))
-    return out
+    site = next(prefix.glob("lib/python*/site-packages"))
+    env = dict(os.environ, PYTHONPATH=str(site))
+    cmd = [str(script), "install-units", "--prefix", str(root)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def unit_dir(installed_root: Path) -> Path:
+    """Both units as install-units wrote them: ExecStart is the prefix's consumer-hub script."""
+    return installed_root / "etc" / "systemd" / "system"
 
 
 def _verify(unit: Path) -> subprocess.CompletedProcess[str]:
@@ -97,7 +104,9 @@ def test_template_keeps_in_step() -> None:
     """The template's [Service] differs from the main unit only in per-instance lines."""
     main = _service_lines("consumer-hub.service")
     template = [
-        line.replace("/etc/consumer-hub/%i.yaml", "/etc/consumer-hub/hub.yaml").replace("/%i", "")
+        line.replace("/etc/consumer-hub/%i.yaml", "/etc/consumer-hub/hub.yaml")
+        .replace("/%i", "")
+        .replace("@%i", "")
         for line in _service_lines("consumer-hub@.service")
     ]
     assert template == main
@@ -138,3 +147,35 @@ def test_installed_script_runs(prefix: Path, tmp_path: Path) -> None:
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout
+
+
+def test_package_installs_the_data_files(prefix: Path) -> None:
+    """pip puts the units, sysusers.d file, docs and man page under the prefix's share/."""
+    share = prefix / "share"
+    for path in ("consumer-hub/systemd/consumer-hub.service",
+                 "consumer-hub/systemd/consumer-hub@.service",
+                 "consumer-hub/sysusers.d/consumer-hub.conf", "doc/consumer-hub/deploy.md",
+                 "man/man1/consumer-hub.1"):  # fmt: skip
+        assert (share / path).is_file(), path
+
+
+def test_install_units_from_the_package(prefix: Path, installed_root: Path) -> None:
+    """The installed package's install-units writes every file the units point at, with
+    ExecStart the script that ran it, and nothing else differs from the shipped units."""
+    script = prefix / "bin" / "consumer-hub"
+    for name in ("consumer-hub.service", "consumer-hub@.service"):
+        text = (installed_root / "etc/systemd/system" / name).read_text()
+        assert f"ExecStart={script} run --config /etc/consumer-hub/" in text
+        assert text.replace(str(script), SHIPPED_EXEC) == (UNITS / name).read_text()
+    assert (installed_root / "usr/lib/sysusers.d/consumer-hub.conf").is_file()
+    assert (installed_root / "usr/share/doc/consumer-hub/deploy.md").is_file()
+    assert (installed_root / "usr/share/man/man1/consumer-hub.1").is_file()
+
+
+def test_units_name_their_syslog_identifier() -> None:
+    """SyslogIdentifier= and the hub's own identifier agree: consumer-hub, consumer-hub@NAME."""
+    for name, ident in (("consumer-hub.service", "consumer-hub"),
+                        ("consumer-hub@.service", "consumer-hub@%i")):  # fmt: skip
+        lines = _service_lines(name)
+        assert f"SyslogIdentifier={ident}" in lines
+        assert f"Environment=CONSUMER_HUB_SYSLOG_IDENTIFIER={ident}" in lines
