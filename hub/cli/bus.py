@@ -1,6 +1,7 @@
 """``consumer-hub publish`` and ``consumer-hub tail``: their arguments and where they connect.
 
-Runs on the CLI's main thread (the sockets are in `hub.cli.clients`).
+Runs on the CLI's main thread (the sockets are in `hub.cli.clients`, imported only by these
+commands: the rest of the command line does not load pyzmq).
 
 With ``--endpoint`` neither command reads the configuration, as ``fedmsg-logger`` and
 ``fedmsg-tail`` read none; without it they take the hub's endpoints from it. ``publish`` sends
@@ -21,8 +22,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from hub.cli.clients import Publisher, render_json, render_line, tail
-from hub.cli.completion import FILE
+from hub.cli.completion import files
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.transports.zeromq.codec import Encoder
@@ -43,9 +43,8 @@ def add_parsers(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                          "wants their topic.")  # fmt: skip
     pub.add_argument("topic", nargs="?", metavar="TOPIC", help="the topic (not with --file)")
     pub.add_argument("body", nargs="?", metavar="JSON", help="the body as JSON; - reads stdin")
-    messages = pub.add_argument("-f", "--file", metavar="FILE", help="JSON lines: envelopes "
-                                "(as tail --json writes) or {topic, body}; -: stdin")  # fmt: skip
-    messages.complete = FILE  # shell completion offers file names
+    files(pub.add_argument("-f", "--file", metavar="FILE", help="JSON lines: envelopes (as "
+                           "tail --json writes) or {topic, body}; - reads stdin"))  # fmt: skip
     pub.add_argument("--new-ids", action="store_true",
                      help="give recorded envelopes a new msg_id, timestamp and i")  # fmt: skip
     pub.add_argument("--endpoint", help="connect here, or bind with bind:ENDPOINT; the config "
@@ -65,6 +64,8 @@ def add_parsers(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def cmd_publish(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
     """Send the message(s) ``args`` name; print one line per message sent."""
+    from hub.cli.clients import Publisher  # pyzmq: imported by the commands that use it
+
     stdin = sys.stdin if stdin is None else stdin
     envelopes = _envelopes(args, stdin)
     endpoint = args.endpoint or publish_target(load_config(args.config))
@@ -144,6 +145,8 @@ def publish_target(config: HubConfig) -> str:
 
 def cmd_tail(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print live messages until Ctrl-C or SIGTERM."""
+    from hub.cli.clients import render_json, render_line, tail
+
     endpoints = args.endpoint or tail_targets(load_config(args.config))
     render = render_json if args.json else render_line(args.pretty)
     tail(endpoints, args.topic, render, sys.stdout if out is None else out)

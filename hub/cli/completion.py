@@ -16,6 +16,12 @@ SHELLS = ("bash", "zsh")
 FILE = {"bash": "_shtab_compgen_files", "zsh": "_files"}  # = shtab.FILE
 
 
+def files(action: argparse.Action) -> argparse.Action:
+    """Mark ``action`` as taking a file name (shtab reads ``complete``); return it."""
+    setattr(action, "complete", FILE)  # noqa: B010  # argparse.Action has no such attribute
+    return action
+
+
 def add_parser(sub: Any, root: argparse.ArgumentParser) -> None:
     """Register ``completion``; ``root`` is the whole command line it completes."""
     parser = sub.add_parser("completion", help="print a bash or zsh completion script",

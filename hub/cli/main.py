@@ -48,16 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     default_config = Path(os.environ.get("CONSUMER_HUB_CONFIG", DEFAULT_PATH))
-    parser.add_argument(
+    completion.files(parser.add_argument(
         "--config", type=Path, default=default_config, help=f"config file ({DEFAULT_PATH})"
-    ).complete = completion.FILE  # type: ignore[attr-defined]
+    ))  # fmt: skip
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # --config is also accepted after the sub-command (`consumer-hub run --config F`, as in the
     # systemd units); SUPPRESS keeps the global value when it is not given there.
     after = argparse.ArgumentParser(add_help=False)
-    after.add_argument(
+    completion.files(after.add_argument(
         "--config", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
-    ).complete = completion.FILE  # type: ignore[attr-defined]
+    ))  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     run = sub.add_parser("run", help="run the hub in the foreground", parents=[after])
     run.add_argument("--demo", action="store_true", help="also run the demo publisher")
