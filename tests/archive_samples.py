@@ -30,7 +30,7 @@ def _names(*values: Any) -> tuple[str, ...]:
 
 
 def sample_records() -> list[ArchiveRecord]:
-    """One record per line of the samples file (401), in file order."""
+    """One record per bundled sample (401, `hub.data.load_samples`), in file order."""
     records = []
     for n, env in enumerate(load_samples()):
         body = env["msg"]

@@ -31,3 +31,8 @@ class ArchiveSchemaMismatch(ArchiveError):
 class ArchiveWriteError(ArchiveError):
     """The database refused the batch for a reason retrying will not cure (a value it cannot
     store); the transaction was rolled back, so nothing of the batch was written."""
+
+
+class ArchiveMissing(ArchiveError):
+    """There is no archive at that URL: no such SQLite file, or a database without the archive's
+    tables. Raised by `ArchiveReader.open()`, which never creates one."""
