@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import __version__
-from hub.cli import bus, completion, console, deadletters, import_config, install_units
+from hub.cli import bus, completion, console, deadletters, import_config, install_units, query
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.observe.logsetup import setup_logging
@@ -33,10 +33,10 @@ exit codes:
   0  clean stop            4  a plugin failed to load, or its setup() raised
   1  unexpected error      5  an endpoint could not be bound or connected
   2  usage                 6  forced exit on a second SIGTERM/SIGINT
-  3  bad configuration"""
+  3  bad configuration     7  query: the archive cannot be read"""
 # the commands that read no configuration file, or only when an option does not replace it
 STANDALONE = {**console.COMMANDS, **import_config.COMMANDS, **bus.COMMANDS,
-              **install_units.COMMANDS, **completion.COMMANDS}  # fmt: skip
+              **install_units.COMMANDS, **completion.COMMANDS, **query.COMMANDS}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     bus.add_parsers(sub, [after])  # publish, tail
     console.add_parsers(sub, [after])  # status, top
     deadletters.add_parser(sub, [after])
+    query.add_parser(sub, [after])
     import_config.add_parser(sub)
     install_units.add_parser(sub)
     completion.add_parser(sub, parser)

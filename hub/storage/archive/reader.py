@@ -96,7 +96,7 @@ class ArchiveReader:
         except BaseException:
             self.close()
             raise
-        log.info("archive %s open for reading", self.shown)
+        log.debug("archive %s open for reading", self.shown)
         return self
 
     def _check(self, conn: Connection) -> None:
