@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from hub.config.archive import check_archive_raw
 from hub.config.fedmsg import resolve_fedmsg
 from hub.config.schema import DEFAULT_STATE_DIR, HubConfig
 from hub.config.transports import Error, resolve
@@ -62,8 +63,10 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> HubConfig:
 
 
 def _resolved(config: HubConfig, error: Error) -> HubConfig:
-    """The transports decided (`hub.config.transports`), the fedmsg section read."""
+    """The transports decided (`hub.config.transports`), ``status.archive_raw`` checked
+    (`hub.config.archive`), the fedmsg section read."""
     config = resolve(config, error)
+    check_archive_raw(config, error)
     return dataclasses.replace(config, fedmsg=resolve_fedmsg(config.fedmsg, error))
 
 

@@ -76,11 +76,13 @@ class ZmqConfig:
 
 @dataclass(frozen=True)
 class StatusConfig:
-    """The HTTP status endpoint (/live, /ready, /status, /metrics)."""
+    """The HTTP status endpoint (/live, /ready, /status, /metrics; /archive/raw when
+    ``archive_raw`` names the archive consumer whose database it serves: `hub.config.archive`)."""
 
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = field(default=9942, metadata={"check": at_least(0)})
+    archive_raw: str | None = None
 
 
 @dataclass(frozen=True)

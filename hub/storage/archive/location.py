@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.config import ConsumerConfig, HubConfig
+from hub.config.archive import ARCHIVE_CLASSES
 
-# how ``class:`` names the built-in archive consumer (the entry point, or module:Class)
-ARCHIVE_CLASSES = frozenset({"archive", "consumers.archive:Archive"})
+__all__ = ["ARCHIVE_CLASSES", "archive_url", "archives", "default_url"]
 
 
 def default_url(state_dir: str, consumer: str) -> str:

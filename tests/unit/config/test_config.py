@@ -49,7 +49,7 @@ def test_dropins_merge_in_name_order(tmp_path: Path) -> None:
         ({"endpoints": "tcp://a:1"}, "endpoints: expected a list, got string"),
         ({"endpoints": ["tcp://a:1"], "zmq": {"rcvhwm": True}}, "zmq.rcvhwm: expected int"),
         ({"endpoints": ["tcp://a:1"], "status": {"colour": 1}},
-         "status.colour: unknown key; valid keys are: enabled, host, port"),
+         "status.colour: unknown key; valid keys are: archive_raw, enabled, host, port"),
         ({"endpoints": ["tcp://a:1"], "log_level": "LOUD"}, "log_level: expected one of DEBUG"),
         ({"endpoints": ["tcp://a:1"], "consumers": {"c": {}}}, "consumers.c.class: required"),
         ({"endpoints": ["tcp://a:1"], "consumers": []}, "consumers: expected a mapping, got list"),
