@@ -23,11 +23,11 @@ from hub.lifecycle.consumers import Consumers
 from hub.lifecycle.producers import Producers
 from hub.lifecycle.timers import Every, stopped
 from hub.lifecycle.transports import Transports
+from hub.observe.archive_raw import status_server
 from hub.observe.prometheus import MetricsPage
 from hub.observe.snapshot import Snapshotter
 from hub.observe.stats import Stats
 from hub.observe.statsd import StatsdSink
-from hub.observe.status import StatusServer
 from hub.observe.stuck import StuckWatch
 from hub.plugins.loader import LoadedConsumer, load_consumer, load_consumers
 from hub.routing.badinput import BadInputLog
@@ -80,8 +80,8 @@ class HubService:
             routed=lambda name: name in self.router.routes,
             replayed=self.stats.on_dead_letter_replayed,
         )
-        self.status = StatusServer(
-            reactor, config.status, snapshot=self.snapshot, readiness=self.readiness
+        self.status = status_server(
+            reactor, config, snapshot=self.snapshot, readiness=self.readiness
         )
         self.status.pages[b"metrics"] = MetricsPage(self.snapshot).render
         self.statsd = StatsdSink(reactor, config.statsd, snapshot=self.snapshot)

@@ -1,14 +1,16 @@
-"""The HTTP status endpoint: /live, /ready, /status (JSON).
+"""The HTTP status endpoint: /live, /ready, /status (JSON), and the extra pages it is given.
 
 Runs on the reactor thread (twisted.web). It only reads: every page is built from the
-``snapshot`` callable at request time, so a request never changes a counter.
+``snapshot`` callable at request time, so a request never changes a counter. An extra page
+(`Extra`, such as `hub.observe.archive_raw`'s ``/archive/raw``) brings its own resource and
+is started before the port listens and stopped once it no longer does.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 import orjson
 from twisted.web.resource import Resource
@@ -21,6 +23,16 @@ log = logging.getLogger(__name__)
 
 Snapshot = Callable[[], dict[str, Any]]
 Readiness = Callable[[], list[str]]  # the reasons the hub is not ready; [] when ready
+
+
+class Extra(Protocol):
+    """A page with a lifecycle of its own, served under its name in ``extras``."""
+
+    resource: Resource
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class _Page(Resource):
@@ -40,12 +52,14 @@ class StatusServer:
     """Serves the hub's live figures on ``host:port``."""
 
     def __init__(
-        self, reactor: Any, config: StatusConfig, *, snapshot: Snapshot, readiness: Readiness
-    ) -> None:
+        self, reactor: Any, config: StatusConfig, *, snapshot: Snapshot, readiness: Readiness,
+        extras: Mapping[bytes, Extra] | None = None,
+    ) -> None:  # fmt: skip
         self.reactor = reactor
         self.config = config
         self.snapshot = snapshot
         self.readiness = readiness
+        self.extras = dict(extras or {})
         self.port: Any = None
         self.pages: dict[bytes, Callable[[Request], bytes]] = {
             b"live": self._live,
@@ -58,11 +72,15 @@ class StatusServer:
         root = Resource()
         for name, render in self.pages.items():
             root.putChild(name, _Page(render))  # type: ignore[arg-type]
+        for name, extra in self.extras.items():
+            root.putChild(name, extra.resource)  # type: ignore[arg-type]
+            extra.start()
         try:
             self.port = self.reactor.listenTCP(
                 self.config.port, Site(root), interface=self.config.host
             )
         except Exception as exc:
+            self._stop_extras()
             raise EndpointError(
                 f"status endpoint: cannot listen on {self.config.host}:{self.config.port}: {exc}"
             ) from exc
@@ -73,8 +91,14 @@ class StatusServer:
     def stop(self) -> Any:
         if self.port is not None:
             port, self.port = self.port, None
-            return port.stopListening()
+            stopped = port.stopListening()
+            self._stop_extras()
+            return stopped
         return None
+
+    def _stop_extras(self) -> None:
+        for extra in self.extras.values():
+            extra.stop()
 
     def _live(self, request: Request) -> bytes:
         request.setHeader(b"content-type", b"text/plain")

@@ -1,6 +1,7 @@
 """Integration fixtures shared across directories: the private RabbitMQ node (`rabbitmq`),
 unique queue and topic names on it (`names`), the private PostgreSQL cluster (`postgresql`)
-and a fresh database on it per test (`postgresql_db`).
+and a fresh database on it per test (`postgresql_db`), and the Twisted reactor running in a
+thread of its own (`reactor_thread`: one per session, as a reactor cannot be restarted).
 
 Runs in the pytest process. The servers live in ``tests/integration/servers/``; their fixtures
 are imported here so that every integration test directory shares one of each per session.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +19,18 @@ import pytest
 from tests.integration.servers import postgresql as _postgresql
 from tests.integration.servers.postgresql import postgresql, postgresql_db
 from tests.integration.servers.rabbitmq import STARTED, rabbitmq
+from tests.integration.transports.amqp.support import ReactorThread
 
 __all__ = ["postgresql", "postgresql_db", "rabbitmq"]
+
+
+@pytest.fixture(scope="session")
+def reactor_thread() -> Iterator[ReactorThread]:
+    """The Twisted reactor, running in its own thread for the whole session."""
+    thread = ReactorThread().start()
+    yield thread
+    thread.stop()
+
 
 _serial = itertools.count(1)
 

@@ -1,4 +1,4 @@
-"""Fixtures for the AMQP integration tests: the reactor thread, unique names, connections.
+"""Fixtures for the AMQP integration tests: unique names, connections (on `reactor_thread`).
 
 Runs in the pytest process. ``rabbitmq`` (the private node) is tests/integration/conftest.py's.
 """
@@ -15,14 +15,6 @@ from hub.transports.amqp.connection import AmqpConnection
 from tests.integration.transports.amqp.support import ReactorThread
 
 _serial = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def reactor_thread() -> Iterator[ReactorThread]:
-    """The Twisted reactor, running in its own thread for the whole session."""
-    thread = ReactorThread().start()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture
