@@ -6,6 +6,7 @@ stopped for 10 s mid-stream loses and duplicates nothing."""
 from __future__ import annotations
 
 import datetime
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -221,3 +222,26 @@ def test_a_database_with_another_schema_stops_the_start_naming_the_differences(
     assert hub.wait() == 4
     assert "the archive schema differs from datanommer's" in hub.log_text()
     assert "table messages: column msg_id is missing" in hub.log_text()
+
+
+def test_a_running_hub_serves_its_archive_as_datagrepper_raw(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], archive_url: str
+) -> None:
+    """status.archive_raw: the hub's /archive/raw answers datagrepper's parameters from what
+    its archive consumer stored: totals by category, newest first, paged."""
+    hub = archive_hub(tmp_path, publisher.endpoint, archive_url,
+                      status={"host": "127.0.0.1", "port": 0, "archive_raw": "archive"})  # fmt: skip
+    hubs.append(hub.start())
+    publisher.wait_subscribed([""])
+    sent = send_all(publisher, envelopes())
+    wait_done(hub, len(sent))
+    bodhi = [e for e in sent if e["topic"].split(".")[3:4] == ["bodhi"]]
+    code, body = hub.get("/archive/raw?category=bodhi&rows_per_page=5&delta=2000000000")
+    assert code == 200, body
+    page = json.loads(body)
+    assert (page["total"], page["count"]) == (len(bodhi), 5)
+    assert page["pages"] == -(-len(bodhi) // 5)
+    newest = sorted((float(e["timestamp"]) for e in bodhi), reverse=True)[:5]  # some tie
+    assert [m["timestamp"] for m in page["raw_messages"]] == newest
+    ids = {e["msg_id"] for e in bodhi}
+    assert {m["msg_id"] for m in page["raw_messages"]} <= ids
