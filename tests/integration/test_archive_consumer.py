@@ -229,8 +229,8 @@ def test_a_running_hub_serves_its_archive_as_datagrepper_raw(
 ) -> None:
     """status.archive_raw: the hub's /archive/raw answers datagrepper's parameters from what
     its archive consumer stored: totals by category, newest first, paged."""
-    hub = archive_hub(tmp_path, publisher.endpoint, archive_url,
-                      status={"host": "127.0.0.1", "port": 0, "archive_raw": "archive"})  # fmt: skip
+    status = {"host": "127.0.0.1", "port": 0, "archive_raw": "archive"}
+    hub = archive_hub(tmp_path, publisher.endpoint, archive_url, status=status)
     hubs.append(hub.start())
     publisher.wait_subscribed([""])
     sent = send_all(publisher, envelopes())
