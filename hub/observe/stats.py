@@ -2,8 +2,10 @@
 
 Every method runs on the reactor thread (workers reach it through ``reactor.callFromThread``),
 so plain ``+=`` is safe. Counters only ever grow; ``snapshot()`` copies, it never resets: a
-metrics sink that wants deltas keeps the last value it sent. Timings keep the last
-``WINDOW_SIZE`` samples younger than ``WINDOW_S`` seconds and report p50/p90/p99/max over them.
+metrics sink that wants deltas keeps the last value it sent. Timings are kept twice: every
+finished message goes into a consumer's histograms (`hub.observe.histograms`, exported to
+Prometheus), and a sample of them into windows that keep the last ``WINDOW_SIZE`` samples younger
+than ``WINDOW_S`` seconds and report p50/p90/p99/max over them (/status and statsd).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.observe.histograms import Timings
 from hub.workers.delivery import Outcome
 from hub.workers.report import Report
 
@@ -84,6 +87,7 @@ class ConsumerStats:
     wait: TimingWindow = field(default_factory=TimingWindow)
     duration: TimingWindow = field(default_factory=TimingWindow)
     latency: TimingWindow = field(default_factory=TimingWindow)
+    timings: Timings = field(default_factory=Timings)  # every message, not a sample
     history: deque[tuple[float, int, int, int]] = field(
         default_factory=lambda: deque(maxlen=HISTORY)
     )  # (time, enqueued, done+failed+dropped, backlog)
@@ -147,7 +151,8 @@ class Stats:
     def on_outcomes(self, name: str, outcomes: Sequence[Outcome], now: float) -> None:
         """A worker's batch of results (delivered via callFromThread).
 
-        Every outcome is counted; of a batch larger than ``SAMPLES_PER_BATCH`` only an evenly
+        Every outcome is counted, and every done, failed or dropped one goes into the
+        histograms; of a batch larger than ``SAMPLES_PER_BATCH`` only an evenly
         spaced sample goes into the timing windows (they keep the last ``WINDOW_SIZE`` samples
         anyway), plus the slowest one, so ``max`` still sees a stall: the reactor's cost per
         delivery stays small with many consumers.
@@ -165,16 +170,18 @@ class Stats:
         retries = sum(o.attempts for o in outcomes) - len(outcomes)
         if retries:
             stats.counters["retries"] += retries
+        stats.timings.observe_outcomes(outcomes)
         _add_timings(stats, now, [o for o in _sample(outcomes) if o.kind != "halted"])
 
     def on_report(self, name: str, report: Report, now: float) -> None:
         """A worker's report (via callFromThread): its done messages in bulk, then the rest.
 
-        Every message is counted; the timing windows get every done one of a small report, of
-        a larger one an evenly spaced sample (one in ``SAMPLE_EVERY`` or fewer, at most
-        ``SAMPLES_PER_BATCH``) plus the slowest duration, worked out here from the two clock
-        readings the worker kept per message (`hub.workers.report`). Busy consumers send many small
-        reports: sampling them all cost more than the messages' own delivery.
+        Every message is counted and goes into the histograms (`hub.observe.histograms`, all in
+        bulk); the timing windows get every done one of a small report, of a larger one an evenly
+        spaced sample (one in ``SAMPLE_EVERY`` or fewer, at most ``SAMPLES_PER_BATCH``) plus the
+        slowest duration, worked out here from the two clock readings the worker kept per message
+        (`hub.workers.report`). Busy consumers send many small reports: building an `Outcome` for
+        each cost more than the messages' own delivery.
         """
         done = len(report.items)
         if done:
@@ -183,6 +190,7 @@ class Stats:
             step = max(SAMPLE_EVERY, -(-done // SAMPLES_PER_BATCH))
             picked = range(0, done, step) if done > SAMPLE_EVERY else range(done)
             offset = time.time() - time.monotonic()  # monotonic -> wall clock
+            stats.timings.observe_report(report, offset)
             _add_timings(stats, now, [report.outcome(i, offset) for i in picked])
             if len(picked) < done:  # the slowest, so that max sees a stall
                 stats.duration.add(now, max(map(operator.sub, report.ends, report.starts)))
@@ -228,5 +236,6 @@ class Stats:
             "queue_wait_s": stats.wait.summary(now),
             "duration_s": stats.duration.summary(now),
             "latency_s": stats.latency.summary(now),
+            **stats.timings.figures(),
             "backlog_history": [b for _, _, _, b in stats.history],
         }

@@ -6,7 +6,8 @@ worker again (it starts a new one). Read on the reactor by `hub.observe.stats.St
 
 The common case (``consume()`` returned on the first attempt) costs the worker three list
 appends: the item and two ``time.monotonic()`` readings. Queue wait, duration and end-to-end
-latency are worked out on the reactor, for a sample only (`hub.observe.stats`). Every other end
+latency are worked out on the reactor: in bulk for every message (`hub.observe.histograms`), as
+`Outcome` objects for a sample only (`hub.observe.stats`). Every other end
 (done after a retry, dropped, failed, halted, interrupted) is an `hub.workers.delivery.Outcome`,
 whose kind is its `hub.workers.delivery.Fate`.
 """
