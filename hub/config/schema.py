@@ -92,7 +92,7 @@ class StatsdConfig:
     enabled: bool = False
     host: str = "127.0.0.1"
     port: int = field(default=8125, metadata={"check": positive()})
-    prefix: str = "hub"
+    prefix: str | None = None  # None: hub.<host>[.<instance>] (hub.observe.statsd)
     interval_s: float = field(default=10.0, metadata={"check": positive()})
     max_udp_size: int = field(default=512, metadata={"check": at_least(64)})
 

@@ -1,37 +1,39 @@
 """The catalogue of exported metrics: which snapshot key becomes which statsd and Prometheus name.
 
-Pure data and pure functions: runs on whichever thread calls it (the reactor, for the statsd
-sink and /metrics). `samples()` walks a `HubService.snapshot()` and yields one `Sample` per
+Pure data: read on whichever thread uses it (the reactor, for the statsd sink and /metrics).
+`hub.observe.samples` walks a `HubService.snapshot()` with these rows and yields one sample per
 exported value; the statsd sink (``hub.observe.statsd``) and the Prometheus collector
 (``hub.observe.prometheus``) only differ in how they spell a sample. docs/metrics.md lists every
 row.
 
-Adding a figure to the snapshot and one row here exports it everywhere. A row whose key is
-absent from a snapshot (for example ``backlog_disk`` on a hub without a disk backlog) is skipped.
+One catalogue, no drift: every figure of /status is either a row here (exported to statsd, to
+Prometheus, or both) or in `STATUS_ONLY` with the reason it is not exported; tests check both
+ways against a real hub. A row with no name for one sink says where that sink finds the figure
+instead (``prom_instead``: the Prometheus family that stands in, such as the process collector's
+``process_resident_memory_bytes``). A row whose key is absent from a snapshot (for example
+``backlog_disk`` on a hub without a disk backlog) is skipped.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from hub.workers.producer_life import STATES as PRODUCER_STATES
 
 GAUGE = "gauge"  # a level, sent every interval
 COUNTER = "counter"  # only grows; statsd gets the delta since the last flush
 BY_CAUSE = "by_cause"  # a mapping cause (or the row's ``by``) -> counter
-TIMING = "timing"  # a window summary {p50, p90, p99, max}; exported as gauges
+TIMING = "timing"  # a window summary {p50, p90, p99, max}: statsd gauges
+HISTOGRAM = "histogram"  # {count, sum, buckets}: a Prometheus histogram
 WORKERS = "workers"  # the list of worker states; exported as a count per state
 ENUM = "enum"  # one of STATES; exported as 1 for the current one, 0 for the others
 FLAG = "flag"  # a bool; exported as 1 or 0
+INFO = "info"  # a string; exported as 1 with the string in the label ``by``
 
 QUANTILES = (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"), ("max", "1"))
 WORKER_STATES = ("idle", "busy", "stuck")
 STATES = ("starting", "running", "halted", "failed", "stopping", "stopped", "abandoned")
 PROM_PREFIX = "consumer_hub_"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,16 @@ class MetricDef:
     """One exported figure."""
 
     key: str  # the key in the hub or consumer snapshot
-    kind: str  # GAUGE, COUNTER, BY_CAUSE, TIMING, WORKERS, ENUM or FLAG
+    kind: str  # GAUGE, COUNTER, BY_CAUSE, TIMING, HISTOGRAM, WORKERS, ENUM, FLAG or INFO
     unit: str  # of the snapshot value
     help: str
-    statsd: str  # the name under <prefix>. (hub) or <prefix>.<scope>.<name>. (per name)
-    prom: str  # the Prometheus family name, without consumer_hub_ (and _total)
+    statsd: str | None  # the name under <prefix>. (hub) or <prefix>.<scope>.<name>. (per name)
+    prom: str | None  # the Prometheus family name, without consumer_hub_ (and _total)
     scale: float = 1.0  # statsd value = snapshot value * scale (seconds -> ms)
     states: tuple[str, ...] = STATES  # ENUM: the states exported
     scope: str = "consumer"  # per-name rows: the label, statsd part and Prometheus prefix
-    by: str = "cause"  # BY_CAUSE: the label its keys go in
+    by: str = "cause"  # BY_CAUSE, INFO: the label its keys (or its value) go in
+    prom_instead: str = ""  # prom None: the full name of the family that carries it instead
 
 
 HUB_METRICS: tuple[MetricDef, ...] = (
@@ -57,9 +60,11 @@ HUB_METRICS: tuple[MetricDef, ...] = (
               "unmatched", "unmatched"),
     MetricDef("decode_errors", BY_CAUSE, "messages", "Malformed messages skipped, by cause",
               "decode_errors", "decode_errors"),
-    MetricDef("input_paused_s", COUNTER, "seconds", "Time input was paused by a full queue",
+    MetricDef("input_paused_s", COUNTER, "seconds",
+              "Time input was paused: the log at its disk budget, or a write the disk refused",
               "input_paused_ms", "input_paused_seconds", 1000.0),
-    MetricDef("input_pauses", COUNTER, "pauses", "Times input was paused by a full queue",
+    MetricDef("input_pauses", COUNTER, "pauses",
+              "Times input was paused: the log at its disk budget, or a write the disk refused",
               "input_pauses", "input_pauses"),
     MetricDef("upstream_gaps", COUNTER, "messages", "Messages known lost upstream",
               "upstream_gaps", "upstream_gaps"),
@@ -85,20 +90,27 @@ HUB_METRICS: tuple[MetricDef, ...] = (
               "log_bytes"),
     MetricDef("log_max_bytes", GAUGE, "bytes", "The durable log's disk budget", "log_max_bytes",
               "log_max_bytes"),
+    MetricDef("log_segments", GAUGE, "files", "Segment files of the durable log", "log_segments",
+              "log_segments"),
     MetricDef("backlog", GAUGE, "messages", "Messages queued, all consumers",
               "backlog", "backlog"),
     MetricDef("input_connected", FLAG, "bool", "1 while an upstream is connected",
               "input_connected", "input_connected"),
     MetricDef("input_paused", FLAG, "bool", "1 while input is paused",
               "input_paused", "input_paused"),
-    MetricDef("uptime_s", GAUGE, "seconds", "Seconds since the hub started",
-              "uptime_s", "uptime_seconds"),
-    MetricDef("rss_bytes", GAUGE, "bytes", "Resident memory of the hub process",
-              "rss_bytes", "resident_memory_bytes"),
+    MetricDef("version", INFO, "-", "The hub's version (label version), always 1", None,
+              "build_info", by="version"),
+    MetricDef("started_at", GAUGE, "seconds", "When the hub started (Unix time)", None,
+              "start_time_seconds"),
+    MetricDef("uptime_s", GAUGE, "seconds", "Seconds since the hub started", "uptime_s", None,
+              prom_instead="consumer_hub_start_time_seconds"),
+    MetricDef("rss_bytes", GAUGE, "bytes", "Resident memory of the hub process", "rss_bytes",
+              None, prom_instead="process_resident_memory_bytes"),
     MetricDef("open_fds", GAUGE, "descriptors", "Open file descriptors of the hub process",
-              "open_fds", "open_fds"),
+              "open_fds", None, prom_instead="process_open_fds"),
 )  # fmt: skip
 
+_C = PROM_PREFIX + "consumer_"
 CONSUMER_METRICS: tuple[MetricDef, ...] = (
     MetricDef("backlog", GAUGE, "messages", "Messages queued for the consumer, everywhere",
               "backlog", "backlog"),
@@ -129,12 +141,27 @@ CONSUMER_METRICS: tuple[MetricDef, ...] = (
               "worker_restarts", "worker_restarts"),
     MetricDef("read_back", COUNTER, "messages", "Messages read back from the log on disk",
               "read_back", "read_back"),
+    MetricDef("spilled", FLAG, "bool", "1 while new messages wait on disk, past the memory window",
+              "spilled", "spilled"),
+    MetricDef("spills", COUNTER, "times", "Times the consumer spilled to disk", "spills",
+              "spills"),
+    MetricDef("crash_loop", FLAG, "bool", "1 while worker threads die faster than allowed",
+              "crash_loop", "crash_loop"),
     MetricDef("queue_wait_s", TIMING, "seconds", "Enqueued to consume() start, recent window",
-              "queue_wait_ms", "queue_wait_seconds", 1000.0),
+              "queue_wait_ms", None, 1000.0, prom_instead=_C + "queue_wait_seconds"),
     MetricDef("duration_s", TIMING, "seconds", "consume() duration, recent window",
-              "duration_ms", "duration_seconds", 1000.0),
+              "duration_ms", None, 1000.0, prom_instead=_C + "duration_seconds"),
     MetricDef("latency_s", TIMING, "seconds", "Envelope timestamp to consume() done, recent window",
-              "latency_ms", "latency_seconds", 1000.0),
+              "latency_ms", None, 1000.0, prom_instead=_C + "latency_seconds"),
+    MetricDef("queue_wait_hist", HISTOGRAM, "seconds",
+              "Enqueued to consume() start, every done, failed or dropped message", None,
+              "queue_wait_seconds"),
+    MetricDef("duration_hist", HISTOGRAM, "seconds",
+              "consume() duration (first attempt to last), every done, failed or dropped message",
+              None, "duration_seconds"),
+    MetricDef("latency_hist", HISTOGRAM, "seconds",
+              "Envelope timestamp to consume() done, every counted message with a timestamp",
+              None, "latency_seconds"),
     MetricDef("workers", WORKERS, "threads", "Worker threads by state (idle, busy, stuck)",
               "workers", "workers"),
     MetricDef("state", ENUM, "state", "1 for the consumer's current state", "state", "state"),
@@ -150,6 +177,8 @@ PRODUCER_METRICS: tuple[MetricDef, ...] = (
               "overruns", "overruns", scope=P),
     MetricDef("restarts", COUNTER, "threads", "Producer threads restarted after dying",
               "restarts", "restarts", scope=P),
+    MetricDef("crash_loop", FLAG, "bool", "1 while the producer's thread dies faster than allowed",
+              "crash_loop", "crash_loop", scope=P),
     MetricDef("last_duration_s", GAUGE, "seconds", "Duration of the last finished poll()",
               "last_duration_ms", "last_duration_seconds", 1000.0, scope=P),
     MetricDef("last_run_at", GAUGE, "seconds", "When the last poll() started (Unix time)",
@@ -161,93 +190,36 @@ PRODUCER_METRICS: tuple[MetricDef, ...] = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One exported value: ``label`` is (label name, value) for causes, quantiles and states."""
-
-    metric: MetricDef
-    consumer: str | None  # the consumer's, or (``metric.scope`` "producer") the producer's name
-    label: tuple[str, str] | None
-    suffix: str | None  # the statsd name part for ``label`` (cause, p50, state)
-    value: float
-
-
-def samples(snapshot: Mapping[str, Any]) -> Iterator[Sample]:
-    """Every exported value of ``snapshot``: hub-wide first, then per consumer, then per
-    producer, in name order."""
-    for metric in HUB_METRICS:
-        yield from _expand(metric, None, snapshot.get("hub", {}))
-    for section, metrics in (("consumers", CONSUMER_METRICS), ("producers", PRODUCER_METRICS)):
-        docs = snapshot.get(section, {})
-        for name in sorted(docs):
-            for metric in metrics:
-                yield from _expand(metric, name, docs[name])
-
-
-def _expand(metric: MetricDef, consumer: str | None, doc: Mapping[str, Any]) -> Iterator[Sample]:
-    if metric.key not in doc:
-        return
-    expand = _EXPANDERS.get(metric.kind)
-    if expand is not None:
-        yield from expand(metric, consumer, doc[metric.key])
-
-
-def _scalar(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    """GAUGE, COUNTER, FLAG: the value itself, unless it is unknown (None)."""
-    if value is not None:
-        yield Sample(metric, consumer, None, None, float(value))
-
-
-def _by_cause(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    for cause in sorted(value):
-        yield Sample(metric, consumer, (metric.by, cause), safe_name(cause), float(value[cause]))
-
-
-def _timing(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    for field, quantile in QUANTILES:
-        if value.get(field) is not None:
-            yield Sample(metric, consumer, ("quantile", quantile), field, value[field])
-
-
-def _workers(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    for state in WORKER_STATES:
-        count = sum(1 for worker in value if worker.get("state") == state)
-        yield Sample(metric, consumer, ("state", state), state, float(count))
-
-
-def _enum(metric: MetricDef, consumer: str | None, value: Any) -> Iterator[Sample]:
-    for state in metric.states:
-        yield Sample(metric, consumer, ("state", state), state, float(value == state))
-
-
-# the snapshot value of one row -> its samples, by kind
-_EXPANDERS: dict[str, Callable[[MetricDef, str | None, Any], Iterator[Sample]]] = {
-    GAUGE: _scalar,
-    COUNTER: _scalar,
-    FLAG: _scalar,
-    BY_CAUSE: _by_cause,
-    TIMING: _timing,
-    WORKERS: _workers,
-    ENUM: _enum,
-}
-
-
-def safe_name(part: str) -> str:
-    """``part`` usable as one dot-separated component of a statsd/Graphite name."""
-    return _UNSAFE.sub("_", part) or "_"
-
-
-def statsd_name(sample: Sample) -> str:
-    """The statsd name of ``sample``, without the configured prefix."""
-    parts = [] if sample.consumer is None else [sample.metric.scope, safe_name(sample.consumer)]
-    parts.append(sample.metric.statsd)
-    if sample.suffix is not None:
-        parts.append(sample.suffix)
-    return ".".join(parts)
-
-
-def prom_name(metric: MetricDef, consumer_scope: bool) -> str:
-    """The Prometheus family name of ``metric`` (counters get ``_total`` from the client);
-    ``consumer_scope``: a per-name row (consumer or producer, ``metric.scope``)."""
-    scope = f"{metric.scope}_" if consumer_scope else ""
-    return f"{PROM_PREFIX}{scope}{metric.prom}"
+# /status figures that are not exported, and why: section -> key -> reason. Figures a plugin adds
+# itself (its ``figures()``) are /status-only too, and are not listed.
+STATUS_ONLY: dict[str, dict[str, str]] = {
+    "hub": {
+        "pid": "the process: process_* (prometheus-client's process collector) carry its figures",
+        "received_per_s": "a rate: rate(consumer_hub_received_total) in PromQL",
+        "log_next_seq": "a position in the log, kept across restarts: not a count",
+        "log_writes": "log append calls: how the hub batches, not what it did",
+        "fsync": "configuration (backlog.fsync), text",
+        "state_dir": "configuration, text",
+    },
+    "consumer": {
+        "class": "configuration, text", "kind": "configuration, text",
+        "topics": "configuration, a list", "threads": "configuration: the sum of workers{state}",
+        "error": "text: why the consumer failed (state exports that it did)",
+        "in_per_s": "a rate: rate(..._enqueued_total)",
+        "out_per_s": "a rate: of done, failed and dropped",
+        "backlog_history": "the last 600 backlog values (top's sparkline); backlog is exported",
+        "cursor": "a position in the log, kept across restarts: not a count",
+        "retrying": "a list of messages waiting for their next attempt (retries_total counts them)",
+        "stuck_workers": "the same as workers{state=\"stuck\"}",
+        "worker_deaths": "deaths inside the crash-loop window; worker_restarts_total counts all",
+        "restarts_pending": "threads waiting out their restart backoff: seconds-long, transient",
+    },
+    "producer": {
+        "class": "configuration, text", "kind": "configuration, text",
+        "interval_s": "configuration", "stuck_after_s": "configuration",
+        "error": "text: the last failure or death",
+        "next_at": "the schedule: last_run_timestamp_seconds and overruns_total are exported",
+        "polling_for_s": "the poll under way; stuck exports when it is too long",
+        "deaths": "threads that died: restarts_total counts those restarted",
+    },
+}  # fmt: skip

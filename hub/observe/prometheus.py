@@ -6,8 +6,11 @@ them), so /metrics, /status and statsd always show the same figures. The page re
 with ``generate_latest`` on the reactor: prometheus-client's own Twisted resource runs the WSGI
 app on the reactor's thread pool, which would read reactor-owned state from another thread.
 
-Counters are exported as counters (``_total``), levels as gauges, timing windows as gauges with
-a ``quantile`` label (0.5, 0.9, 0.99 and 1 for the maximum) over the recent window.
+Counters are exported as counters (``_total``), levels as gauges, queue wait, consume duration
+and latency as histograms (``_bucket``, ``_sum``, ``_count``: every counted message, buckets in
+``hub.observe.histograms``), the version as ``consumer_hub_build_info{version}``. The registry also
+holds prometheus-client's process collector (``process_*``: memory, CPU, descriptors, start time,
+read from /proc at scrape time) and platform collector (``python_info``).
 """
 
 from __future__ import annotations
@@ -15,15 +18,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from twisted.web.server import Request
 
-from hub.observe.metricdefs import BY_CAUSE, COUNTER, MetricDef, Sample, prom_name, samples
+from hub.observe.metricdefs import BY_CAUSE, COUNTER, HISTOGRAM, MetricDef
+from hub.observe.samples import Sample, prom_name, samples
 
 Snapshot = Callable[[], dict[str, Any]]
-Family = GaugeMetricFamily | CounterMetricFamily
+Family = GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily
 
 
 def _labels(sample: Sample) -> dict[str, str]:
@@ -37,7 +53,23 @@ def _family(metric: MetricDef, name: str, labels: list[str]) -> Family:
     description = f"{metric.help} ({metric.unit})"
     if metric.kind in (COUNTER, BY_CAUSE):
         return CounterMetricFamily(name, description, labels=labels)
+    if metric.kind == HISTOGRAM:
+        return HistogramMetricFamily(name, description, labels=labels)
     return GaugeMetricFamily(name, description, labels=labels)
+
+
+def _le(bound: float) -> str:
+    """A bucket's ``le`` as prometheus-client's own histograms spell it (0.005, 1.0, 60.0)."""
+    return str(floatToGoString(bound))  # type: ignore[no-untyped-call]
+
+
+def _add(family: Family, sample: Sample, values: list[str]) -> None:
+    if isinstance(family, HistogramMetricFamily):
+        buckets = [(_le(bound), count) for bound, count in sample.buckets]
+        buckets.append(("+Inf", sample.value))
+        family.add_metric(values, buckets, sample.total)
+    else:
+        family.add_metric(values, sample.value)
 
 
 class SnapshotCollector(Collector):
@@ -49,12 +81,14 @@ class SnapshotCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         families: dict[str, Family] = {}
         for sample in samples(self.snapshot()):
+            if sample.metric.prom is None:
+                continue  # statsd only: ``prom_instead`` carries it
             name = prom_name(sample.metric, sample.consumer is not None)
             labels = _labels(sample)
             family = families.get(name)
             if family is None:
                 family = families[name] = _family(sample.metric, name, list(labels))
-            family.add_metric(list(labels.values()), sample.value)
+            _add(family, sample, list(labels.values()))
         yield from families.values()
 
 
@@ -63,6 +97,8 @@ class MetricsPage:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(ProcessCollector(registry=None))
+        self.registry.register(PlatformCollector(registry=None))
         self.collector = SnapshotCollector(snapshot)
         self._registered = False
 

@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import psutil
-
 from hub import __version__
 from hub.observe.stats import Stats
 from hub.workers.life import ConsumerLife, ConsumerState
@@ -103,13 +101,19 @@ def hub_snapshot(
     }
 
 
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+PROC = "/proc/self"  # where _process_figures reads (tests point it elsewhere)
+
+
 def _process_figures() -> dict[str, int | None]:
-    """Resident memory and open descriptors; None (not exported) when /proc cannot be read,
-    for example while the process is out of file descriptors."""
+    """Resident memory and open descriptors, read from /proc as prometheus-client's process
+    collector reads them (so /status and ``process_*`` agree); None (not exported) when /proc
+    cannot be read, for example while the process is out of file descriptors."""
     try:
-        process = psutil.Process(os.getpid())
-        return {"rss_bytes": process.memory_info().rss, "open_fds": process.num_fds()}
-    except (OSError, psutil.Error):
+        with open(f"{PROC}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[-1].split()
+        return {"rss_bytes": int(fields[21]) * PAGE_SIZE, "open_fds": len(os.listdir(f"{PROC}/fd"))}
+    except (OSError, IndexError, ValueError):
         return {"rss_bytes": None, "open_fds": None}
 
 

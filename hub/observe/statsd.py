@@ -5,36 +5,56 @@ calls `flush()`, which reads ``HubService.snapshot()`` (reactor-owned) and sends
 package's pipeline, which packs the lines into datagrams of at most ``max_udp_size`` bytes. UDP
 sends do not block.
 
-What is sent per flush (names in docs/metrics.md, built by ``hub.observe.metricdefs``):
+What is sent per flush (names in docs/metrics.md, built by ``hub.observe.samples``):
     gauges    every level (backlog, oldest age, workers by state, resources), every flush;
     counters  the delta since the last flush (the sink keeps what it last sent: reading the
               snapshot never resets it), and only when the delta is not zero;
     timings   the window's p50/p90/p99/max as gauges in milliseconds, never one sample per message.
 So the traffic is a fixed number of lines per consumer per interval, whatever the message rate.
+
+Every name starts with the prefix: ``statsd.prefix`` when the configuration sets one (``""``:
+none), else `default_prefix`, ``hub.<host>`` or ``hub.<host>.<instance>`` under the template unit
+``consumer-hub@<instance>``, so two hubs sending to one statsd server never share a gauge.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from statsd import StatsClient
 
 from hub.config import StatsdConfig
 from hub.lifecycle.timers import Every
-from hub.observe.metricdefs import BY_CAUSE, COUNTER, Sample, samples, statsd_name
+from hub.observe.metricdefs import BY_CAUSE, COUNTER
+from hub.observe.samples import Sample, safe_name, samples, statsd_name
 
 log = logging.getLogger(__name__)
 
 Snapshot = Callable[[], dict[str, Any]]
 ClientFactory = Callable[..., Any]  # (host, port, prefix, maxudpsize) -> a StatsClient
+INSTANCE_ENV = "CONSUMER_HUB_INSTANCE"  # systemd/consumer-hub@.service sets it to %i
+
+
+def default_prefix(environ: Mapping[str, str], hostname: str) -> str:
+    """``hub.<hostname>``, plus ``.<instance>`` when ``$CONSUMER_HUB_INSTANCE`` is set; each
+    part made one safe component (``db1.example.org`` becomes ``db1_example_org``)."""
+    parts = ["hub", safe_name(hostname)]
+    instance = environ.get(INSTANCE_ENV, "").strip()
+    if instance:
+        parts.append(safe_name(instance))
+    return ".".join(parts)
 
 
 def statsd_lines(snapshot: dict[str, Any]) -> list[tuple[str, str, float]]:
     """(name, "c" or "g", value) for every sample of ``snapshot``: counters as running totals."""
     lines = []
     for sample in samples(snapshot):
+        if sample.metric.statsd is None:
+            continue  # Prometheus only (histograms, start time, build info)
         kind = "c" if sample.metric.kind in (COUNTER, BY_CAUSE) else "g"
         lines.append((statsd_name(sample), kind, _scaled(sample, kind)))
     return lines
@@ -57,11 +77,17 @@ class StatsdSink:
         *,
         snapshot: Snapshot,
         client_factory: ClientFactory = StatsClient,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.reactor = reactor
         self.config = config
         self.snapshot = snapshot
         self.client_factory = client_factory
+        if config.prefix is not None:
+            self.prefix = config.prefix
+        else:
+            self.prefix = default_prefix(os.environ if environ is None else environ,
+                                         socket.gethostname())  # fmt: skip
         self.client: Any = None
         self.loop = Every(config.interval_s, self.flush, clock=reactor, now=False)
         self.sent: dict[str, float] = {}  # counter name -> total already sent as deltas
@@ -73,7 +99,7 @@ class StatsdSink:
         self.client = self.client_factory(
             self.config.host,
             self.config.port,
-            prefix=self.config.prefix or None,
+            prefix=self.prefix or None,
             maxudpsize=self.config.max_udp_size,
         )
         self.loop.startService()
@@ -81,7 +107,7 @@ class StatsdSink:
             "statsd: sending to %s:%d as %s.* every %.1f s",
             self.config.host,
             self.config.port,
-            self.config.prefix,
+            self.prefix,
             self.config.interval_s,
         )
 

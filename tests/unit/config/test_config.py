@@ -19,6 +19,7 @@ def test_shipped_configs_are_valid() -> None:
     assert set(demo.enabled_consumers) == {"bodhi-log", "everything-log", "slow-compose", "archive"}
     sample = load_config(REPO / "etc" / "consumer-hub" / "hub.yaml")
     assert "audit" in sample.consumers and not sample.enabled_consumers
+    assert sample.statsd.prefix is None  # the sample leaves the per-host default in place
 
 
 def test_config_is_frozen_and_defaults_apply() -> None:
@@ -27,6 +28,7 @@ def test_config_is_frozen_and_defaults_apply() -> None:
     consumer = config.consumers["c"]
     assert (consumer.threads, consumer.queue_size, consumer.enabled) == (1, 10_000, True)
     assert config.shutdown_timeout_s == 30.0
+    assert config.statsd.prefix is None  # hub.<host>[.<instance>], worked out by the sink
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.endpoints = ()  # type: ignore[misc]
 

@@ -1,87 +1,53 @@
-"""hub.observe.metricdefs: one walk of the snapshot names every exported value for every sink."""
+"""hub.observe.metricdefs: one catalogue, every /status figure in it or listed as /status-only."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hub.observe.metricdefs import (
     CONSUMER_METRICS,
     HUB_METRICS,
     PRODUCER_METRICS,
-    safe_name,
-    samples,
-    statsd_name,
+    STATUS_ONLY,
+    MetricDef,
 )
 from tests.unit.snapshots import snapshot
 
-
-def _by_statsd_name() -> dict[str, float]:
-    return {statsd_name(s): s.value for s in samples(snapshot())}
+TABLES = {"hub": HUB_METRICS, "consumer": CONSUMER_METRICS, "producer": PRODUCER_METRICS}
 
 
-def test_hub_and_consumer_figures_get_statsd_names() -> None:
-    """Hub figures sit under the prefix, consumer figures under consumer.<name>."""
-    names = _by_statsd_name()
-    assert names["received"] == 100
-    assert names["decode_errors.json"] == 4
-    assert names["consumer.audit_log.backlog"] == 7
-    assert names["consumer.audit_log.queue_wait_ms.p99"] == 0.03
-
-
-def test_timing_windows_without_samples_export_nothing() -> None:
-    """An empty latency window yields no value rather than a made-up zero."""
-    assert not [n for n in _by_statsd_name() if ".latency_ms." in n]
-
-
-def test_workers_and_state_become_one_value_per_state() -> None:
-    """Worker threads are counted per state, and the consumer state is one-hot."""
-    names = _by_statsd_name()
-    assert names["consumer.audit_log.workers.busy"] == 1
-    assert names["consumer.audit_log.workers.idle"] == 1
-    assert names["consumer.audit_log.workers.stuck"] == 0
-    assert names["consumer.audit_log.state.running"] == 1
-    assert names["consumer.audit_log.state.halted"] == 0
-
-
-def test_rows_absent_from_the_snapshot_are_skipped() -> None:
-    """backlog_disk appears only once a snapshot carries it."""
-    assert "consumer.audit_log.backlog_disk" not in _by_statsd_name()
-    doc = snapshot(backlog_disk=5)
-    assert {statsd_name(s): s.value for s in samples(doc)}["consumer.audit_log.backlog_disk"] == 5
-
-
-def test_names_are_safe_graphite_components() -> None:
-    """Dots, spaces and slashes in consumer names or causes become underscores."""
-    assert safe_name("a.b c/d") == "a_b_c_d"
-    assert safe_name("") == "_"
+def undeclared(section: str, doc: dict[str, Any]) -> set[str]:
+    """Keys of a /status section that are neither a catalogue row nor /status-only."""
+    rows = {m.key for m in TABLES[section]}
+    return set(doc) - rows - set(STATUS_ONLY[section])
 
 
 def test_catalogue_names_are_unique() -> None:
-    """No two rows share a statsd or Prometheus name within their scope."""
-    for table in (HUB_METRICS, CONSUMER_METRICS, PRODUCER_METRICS):
-        assert len({m.statsd for m in table}) == len(table)
-        assert len({m.prom for m in table}) == len(table)
+    """No two rows share a statsd or Prometheus name, or a key, within their scope."""
+    for table in TABLES.values():
+        statsd = [m.statsd for m in table if m.statsd is not None]
+        prom = [m.prom for m in table if m.prom is not None]
+        assert len(set(statsd)) == len(statsd) and len(set(prom)) == len(prom)
         assert len({m.key for m in table}) == len(table)
 
 
-PRODUCER = {"polls": 9, "failures": 3, "overruns": 1, "restarts": 0, "last_duration_s": 0.25,
-            "last_run_at": 1700000000.5, "stuck": False, "state": "idle"}  # fmt: skip
+def test_every_row_reaches_a_sink_and_names_its_stand_in() -> None:
+    """A row has a statsd or Prometheus name; one without a Prometheus name says which family
+    carries it instead."""
+    rows: list[MetricDef] = [m for table in TABLES.values() for m in table]
+    for row in rows:
+        assert row.statsd is not None or row.prom is not None, row.key
+        assert (row.prom is None) == bool(row.prom_instead), row.key
 
 
-def test_producer_figures_sit_under_producer_name() -> None:
-    """Producer rows go under producer.<name>, durations in ms, the state one-hot."""
-    names = {statsd_name(s): s.value for s in samples({"producers": {"ticker": PRODUCER}})}
-    assert names["producer.ticker.polls"] == 9 and names["producer.ticker.failures"] == 3
-    assert names["producer.ticker.last_duration_ms"] == 0.25  # scaled by the sink
-    assert names["producer.ticker.state.idle"] == 1 and names["producer.ticker.state.dead"] == 0
-    assert names["producer.ticker.stuck"] == 0
-    assert names["producer.ticker.last_run_at"] == 1700000000.5
+def test_no_key_is_both_exported_and_status_only() -> None:
+    """A figure is a row or /status-only, never both."""
+    for section, table in TABLES.items():
+        assert not {m.key for m in table} & set(STATUS_ONLY[section]), section
 
 
-def test_plugin_counters_become_events_by_event_name() -> None:
-    """A consumer's counters mapping is one counter row, by event, under consumer.<name>.events."""
-    doc = snapshot(counters={"skipped": 3, "stored": 0})
-    found = [s for s in samples(doc) if s.metric.key == "counters"]
-    assert [(s.label, statsd_name(s), s.value) for s in found] == [
-        (("event", "skipped"), "consumer.audit_log.events.skipped", 3.0),
-        (("event", "stored"), "consumer.audit_log.events.stored", 0.0),
-    ]
-    assert not [s for s in samples(snapshot()) if s.metric.key == "counters"]  # none: no row
+def test_the_test_snapshot_declares_every_key() -> None:
+    """The hand-made snapshot the exporter tests use has no figure the catalogue ignores."""
+    doc = snapshot()
+    assert undeclared("hub", doc["hub"]) == set()
+    assert undeclared("consumer", doc["consumers"]["audit.log"]) == set()

@@ -8,7 +8,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.observe.prometheus import MetricsPage
-from tests.unit.scrape import FakeRequest
+from tests.unit.scrape import FakeRequest, assert_consistent, histogram_series
 from tests.unit.snapshots import snapshot
 
 
@@ -36,13 +36,57 @@ def test_metrics_parse_with_types_labels_and_values() -> None:
     assert values[("consumer_hub_consumer_done_total", (("consumer", "audit.log"),))] == 90
 
 
-def test_timing_windows_are_quantile_gauges_in_seconds() -> None:
-    """queue wait p99 is a gauge with quantile="0.99"; max is quantile="1"."""
+def test_timings_are_histograms_with_cumulative_buckets_sum_and_count() -> None:
+    """duration is a histogram: _bucket by le (cumulative, +Inf = _count), _sum; no quantile."""
+    values, types, _ = _scrape(snapshot())
+    assert types["consumer_hub_consumer_duration_seconds"] == "histogram"
+    consumer = (("consumer", "audit.log"),)
+    bucket = "consumer_hub_consumer_duration_seconds_bucket"
+    assert values[(bucket, (*consumer, ("le", "0.0005")))] == 1
+    assert values[(bucket, (*consumer, ("le", "0.05")))] == 3
+    assert values[(bucket, (*consumer, ("le", "60.0")))] == 3
+    assert values[(bucket, (*consumer, ("le", "+Inf")))] == 4
+    assert values[("consumer_hub_consumer_duration_seconds_count", consumer)] == 4
+    assert abs(values[("consumer_hub_consumer_duration_seconds_sum", consumer)] - 75.0441) < 1e-9
+    assert not [key for key in values if dict(key[1]).get("quantile")]
+
+
+def test_histograms_are_consistent_for_the_parser() -> None:
+    """Every histogram: buckets sorted by le, cumulative counts never fall, +Inf == _count."""
+    body = MetricsPage(snapshot).render(FakeRequest()).decode()  # type: ignore[arg-type]
+    histograms = histogram_series(body)
+    assert {name for name, _ in histograms} >= {
+        "consumer_hub_consumer_queue_wait_seconds",
+        "consumer_hub_consumer_duration_seconds",
+        "consumer_hub_consumer_latency_seconds",
+    }
+    for (name, labels), series in histograms.items():
+        assert_consistent(name, labels, series)
+
+
+def test_process_platform_build_info_and_start_time_are_exported() -> None:
+    """process_* and python_info from prometheus-client's collectors; the hub's own version and
+    start time; none of the old stand-ins."""
+    values, types, _ = _scrape(snapshot())
+    names = {name for name, _ in values}
+    assert {"process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds",
+            "process_cpu_seconds_total", "python_info"} <= names  # fmt: skip
+    assert values[("consumer_hub_build_info", (("version", "0.1.0"),))] == 1
+    assert types["consumer_hub_start_time_seconds"] == "gauge"
+    assert values[("consumer_hub_start_time_seconds", ())] == 1_700_000_000.25
+    gone = {"consumer_hub_uptime_seconds", "consumer_hub_resident_memory_bytes",
+            "consumer_hub_open_fds"}  # fmt: skip
+    assert not names & gone
+
+
+def test_upstream_restarts_and_pause_help_are_current() -> None:
+    """upstream_restarts is a counter; the pause help names the disk, not a full queue."""
+    body = MetricsPage(snapshot).render(FakeRequest()).decode()  # type: ignore[arg-type]
     values, _, _ = _scrape(snapshot())
-    labels = (("consumer", "audit.log"), ("quantile", "0.99"))
-    assert values[("consumer_hub_consumer_queue_wait_seconds", labels)] == 0.03
-    labels = (("consumer", "audit.log"), ("quantile", "1"))
-    assert values[("consumer_hub_consumer_duration_seconds", labels)] == 0.04
+    assert values[("consumer_hub_upstream_restarts_total", ())] == 1
+    help_line = next(line for line in body.splitlines()
+                     if line.startswith("# HELP consumer_hub_input_pauses_total"))  # fmt: skip
+    assert "disk" in help_line and "full queue" not in body
 
 
 def test_each_scrape_reads_a_fresh_snapshot() -> None:

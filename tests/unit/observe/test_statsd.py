@@ -10,7 +10,7 @@ from statsd import StatsClient
 from twisted.internet.task import Clock
 
 from hub.config import StatsdConfig
-from hub.observe.statsd import StatsdSink, statsd_lines
+from hub.observe.statsd import StatsdSink, default_prefix, statsd_lines
 from tests.unit.snapshots import snapshot
 
 
@@ -171,7 +171,7 @@ def test_real_datagrams_respect_the_size_limit() -> None:
     assert all(len(datagram) <= 512 for datagram in got)
     lines = [line for d in got for line in d.decode().split("\n")]
     assert all(line.startswith("hub.") and line.count("|") == 1 for line in lines)
-    assert len(got) <= 4  # one consumer: a handful of datagrams per interval
+    assert len(got) <= 5  # one consumer, one producer: a handful of datagrams per interval
 
 
 def test_plugin_counters_are_sent_as_deltas_under_events() -> None:
@@ -188,3 +188,36 @@ def test_plugin_counters_are_sent_as_deltas_under_events() -> None:
     third = _as_dict(clients[0].flushes[2])
     assert third["consumer.audit_log.events.skipped"] == ("c", 2)
     assert third["consumer.audit_log.events.stored"] == ("c", 1)
+
+
+def test_the_default_prefix_names_the_host_and_the_template_instance() -> None:
+    """hub.<host>, plus .<instance> under consumer-hub@<instance>; each part one component."""
+    assert default_prefix({}, "db1.example.org") == "hub.db1_example_org"
+    env = {"CONSUMER_HUB_INSTANCE": "fast"}
+    assert default_prefix(env, "db1") == "hub.db1.fast"
+    assert default_prefix({"CONSUMER_HUB_INSTANCE": " "}, "db1") == "hub.db1"
+
+
+def test_a_sink_without_a_configured_prefix_uses_the_default_one() -> None:
+    """prefix unset: the client gets hub.<host>.<instance>; "" still means no prefix at all."""
+    clients: list[FakeClient] = []
+
+    def factory(*args: Any, **kwargs: Any) -> FakeClient:
+        clients.append(FakeClient(*args, **kwargs))
+        return clients[-1]
+
+    env = {"CONSUMER_HUB_INSTANCE": "slow"}
+    for prefix in (None, ""):
+        config = StatsdConfig(enabled=True, prefix=prefix)
+        StatsdSink(Clock(), config, snapshot=snapshot, client_factory=factory, environ=env).start()
+    assert clients[0].address[2] == f"hub.{socket.gethostname().replace('.', '_')}.slow"
+    assert clients[1].address[2] is None
+
+
+def test_statsd_gets_percentiles_and_process_figures_but_no_histograms() -> None:
+    """Prometheus-only rows (histograms, start time, build info) send nothing to statsd; the
+    percentiles, uptime and process figures still go."""
+    names = {name for name, _, _ in statsd_lines(snapshot())}
+    assert {"uptime_s", "rss_bytes", "open_fds", "upstream_restarts"} <= names
+    assert "consumer.audit_log.duration_ms.p99" in names
+    assert not [n for n in names if "hist" in n or "started" in n or "version" in n]
