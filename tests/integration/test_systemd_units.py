@@ -101,13 +101,15 @@ def _service_lines(name: str) -> list[str]:
 
 
 def test_template_keeps_in_step() -> None:
-    """The template's [Service] differs from the main unit only in per-instance lines."""
+    """The template's [Service] differs from the main unit only in per-instance lines (the
+    config path, the directories, and the instance name for the statsd prefix)."""
     main = _service_lines("consumer-hub.service")
     template = [
         line.replace("/etc/consumer-hub/%i.yaml", "/etc/consumer-hub/hub.yaml")
         .replace("/%i", "")
         .replace("@%i", "")
         for line in _service_lines("consumer-hub@.service")
+        if line != "Environment=CONSUMER_HUB_INSTANCE=%i"
     ]
     assert template == main
 
