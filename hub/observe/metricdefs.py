@@ -16,7 +16,9 @@ instead (``prom_instead``: the Prometheus family that stands in, such as the pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hub.workers.producer_life import STATES as PRODUCER_STATES
 
@@ -223,3 +225,15 @@ STATUS_ONLY: dict[str, dict[str, str]] = {
         "deaths": "threads that died: restarts_total counts those restarted",
     },
 }  # fmt: skip
+
+SECTIONS: dict[str, tuple[MetricDef, ...]] = {
+    "hub": HUB_METRICS,
+    "consumer": CONSUMER_METRICS,
+    "producer": PRODUCER_METRICS,
+}
+
+
+def undeclared(section: str, doc: Mapping[str, Any]) -> set[str]:
+    """Keys of one /status section (``hub``, one consumer's, one producer's) that are neither a
+    row nor in `STATUS_ONLY`: drift, which the tests refuse."""
+    return set(doc) - {m.key for m in SECTIONS[section]} - set(STATUS_ONLY[section])

@@ -1,8 +1,11 @@
-"""statsd, /metrics and /status from a real hub subprocess: names, types, values, agreement."""
+"""statsd, /metrics and /status from a real hub subprocess: names, types, values, agreement;
+histograms that count every message, process_* metrics, and no figure left out (drift)."""
 
 from __future__ import annotations
 
 import signal
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,9 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from hub.observe.metricdefs import SECTIONS, undeclared
+from hub.observe.samples import prom_name, safe_name
+from hub.observe.statsd import statsd_lines
 from tests.integration.harness import (
     HubProcess,
     TestPublisher,
@@ -19,6 +25,7 @@ from tests.integration.harness import (
     wait_until,
 )
 from tests.integration.statsd_listener import StatsdListener
+from tests.unit.scrape import assert_consistent, histogram_series
 
 pytestmark = pytest.mark.integration
 
@@ -186,3 +193,90 @@ def test_a_plugins_own_counters_reach_status_metrics_and_statsd_and_outlive_a_re
     expected = {"k.consumer.arch.events.skipped": 6, "k.consumer.arch.events.setups": 2}
     totals = lambda: {name: statsd.counter_total(name) for name in expected}  # noqa: E731
     wait_until(lambda: totals() == expected, 10, f"statsd totals {expected}, got {totals()}")
+
+
+def _histogram_hub(tmp_path: Path, publisher: TestPublisher, **extra: Any) -> HubProcess:
+    """A hub whose recorder fails ``*.bad`` and whose producer ``ticker`` polls every 0.1 s."""
+    consumers = {"rec": recorder(tmp_path / "rec.jsonl", ["org.test.*"], fail_topics=["*.bad"])}
+    producers = {"ticker": {"class": "tests.plugins:EveryThird", "interval_s": 0.1}}
+    config = hub_config(publisher.endpoint, consumers, producers=producers, **extra)
+    hub = HubProcess(tmp_path, config)
+    hub.start()
+    publisher.wait_subscribed(["org.test."])
+    for n in range(40):  # 10 fail; the last 10 carry no timestamp
+        envelope = {"topic": "org.test.bad" if n % 4 == 3 else "org.test.ok", "msg": {"n": n}}
+        publisher.send(envelope if n >= 30 else {**envelope, "timestamp": time.time()})
+    wait_records(tmp_path / "rec.jsonl", 30)
+    wait_until(lambda: hub.status()["consumers"]["rec"]["failed"] == 10, what="10 failures")
+    wait_until(lambda: hub.status()["producers"]["ticker"]["polls"] >= 2, what="two polls")
+    return hub
+
+
+def test_a_real_scrape_has_exact_consistent_histograms_and_the_process_metrics(
+    tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """Parsed by prometheus-client: every histogram's buckets are cumulative with +Inf ==
+    _count; duration counts done + failed exactly (40), latency the 30 with a timestamp;
+    process_*, python_info, build_info and the start time are there."""
+    hub = _histogram_hub(tmp_path, publisher)
+    hubs.append(hub)
+    code, body = hub.get("/metrics")
+    status = hub.status()
+    assert code == 200
+    histograms = histogram_series(body.decode())
+    for (name, labels), series in histograms.items():
+        assert_consistent(name, labels, series)
+    rec = (("consumer", "rec"),)
+    family = "consumer_hub_consumer_"
+    c = status["consumers"]["rec"]
+    assert c["done"] + c["failed"] == 40 == c["duration_hist"]["count"]
+    assert histograms[(family + "duration_seconds", rec)]["count"] == 40
+    assert histograms[(family + "queue_wait_seconds", rec)]["count"] == 40
+    assert histograms[(family + "latency_seconds", rec)]["count"] == 30
+    values = _prometheus(hub)
+    for name in ("process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds_total",
+                 "process_start_time_seconds", "process_max_fds"):  # fmt: skip
+        assert values[(name, ())] > 0, name
+    assert [k for k in values if k[0] == "python_info"]
+    assert values[("consumer_hub_build_info", (("version", status["hub"]["version"]),))] == 1
+    assert values[("consumer_hub_start_time_seconds", ())] == status["hub"]["started_at"]
+    assert hub.stop() == 0
+
+
+def _sections(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {"hub": status["hub"], "consumer": status["consumers"]["rec"],
+            "producer": status["producers"]["ticker"]}  # fmt: skip
+
+
+def test_every_status_figure_is_exported_and_every_metric_is_a_figure(
+    tmp_path: Path,
+    publisher: TestPublisher,
+    hubs: list[HubProcess],
+    statsd: StatsdListener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The drift test, on a real hub with a consumer and a producer: each /status key is a row
+    or /status-only, each row's key is in /status, each row with a Prometheus name is a family
+    of /metrics (or names the family that stands in), and each statsd gauge arrives, under the
+    default prefix hub.<host>.<instance> (no prefix configured, run as an instance)."""
+    monkeypatch.setenv("CONSUMER_HUB_INSTANCE", "drift")
+    config = {"enabled": True, "port": statsd.port, "interval_s": INTERVAL_S}
+    hub = _histogram_hub(tmp_path, publisher, statsd=config)
+    hubs.append(hub)
+    status = hub.status()
+    code, body = hub.get("/metrics")
+    assert code == 200
+    families = {f.name for f in text_string_to_metric_families(body.decode())}
+    for section, doc in _sections(status).items():
+        assert undeclared(section, doc) == set(), section
+        assert {m.key for m in SECTIONS[section]} - set(doc) == set(), section
+        for row in SECTIONS[section]:
+            if row.prom is None:
+                assert row.prom_instead in families, row.key
+            elif doc[row.key] not in (None, {}):  # unknown, or no cause counted yet: no series
+                assert prom_name(row, section != "hub") in families, row.key
+    prefix = f"hub.{safe_name(socket.gethostname())}.drift."
+    gauges = [prefix + name for name, kind, _ in statsd_lines(status) if kind == "g"]
+    wait_until(lambda: all(statsd.gauges(name) for name in gauges), 10, "every statsd gauge")
+    assert all(name.startswith(prefix) for name, _, _ in statsd.lines())
+    assert hub.stop() == 0

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from hub.observe.metricdefs import (
-    CONSUMER_METRICS,
-    HUB_METRICS,
-    PRODUCER_METRICS,
-    STATUS_ONLY,
-    MetricDef,
-)
+from hub.observe.metricdefs import SECTIONS as TABLES
+from hub.observe.metricdefs import STATUS_ONLY, MetricDef, undeclared
 from tests.unit.snapshots import snapshot
-
-TABLES = {"hub": HUB_METRICS, "consumer": CONSUMER_METRICS, "producer": PRODUCER_METRICS}
-
-
-def undeclared(section: str, doc: dict[str, Any]) -> set[str]:
-    """Keys of a /status section that are neither a catalogue row nor /status-only."""
-    rows = {m.key for m in TABLES[section]}
-    return set(doc) - rows - set(STATUS_ONLY[section])
 
 
 def test_catalogue_names_are_unique() -> None:
@@ -51,3 +36,11 @@ def test_the_test_snapshot_declares_every_key() -> None:
     doc = snapshot()
     assert undeclared("hub", doc["hub"]) == set()
     assert undeclared("consumer", doc["consumers"]["audit.log"]) == set()
+    assert undeclared("producer", doc["producers"]["ticker"]) == set()
+
+
+def test_a_new_status_figure_is_drift_until_declared() -> None:
+    """A key added to /status without a row or a STATUS_ONLY reason is reported."""
+    doc = snapshot()
+    doc["hub"]["frobs"] = 3
+    assert undeclared("hub", doc["hub"]) == {"frobs"}
