@@ -72,6 +72,7 @@ class AmqpInput:
             consumer.name, accepts=consumer.matcher.matches, window=window, settler=self,
             counts=counts, call_from_thread=self.reactor.callFromThread,
             max_message_bytes=max_message_bytes,
+            call_soon=lambda call: self.reactor.callLater(0, call),
         )  # fmt: skip
         self.specs = [*(s for s in self.specs if s.name != spec.name), spec]
         self.sources[spec.name] = source

@@ -13,7 +13,9 @@ a dead letter (and a delivery that cannot be decoded) goes to the consumer's dea
 (``<queue>.dead-letters``) with the hub's reasons (`hub.transports.amqp.deadletter`), where
 every hub sharing the consumer sees it. What
 is not finished at a halt or a shutdown goes back to the queue (nack with requeue); a delivery
-whose channel is gone is not acked at all (the broker redelivers it).
+whose channel is gone is not acked at all (the broker redelivers it). What one reactor turn
+delivers (a socket read's worth) goes into the window in one put, at the end of the turn
+(``call_soon``): one wake-up of the worker, and so one report and one ack, for the lot.
 """
 
 from __future__ import annotations
@@ -78,12 +80,15 @@ class BrokerSource:
         counts: Counts,
         call_from_thread: Callable[..., object],
         max_message_bytes: int,
+        call_soon: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         self.name = name
         self.accepts = accepts  # the consumer's glob: a binding key may be broader
         self.settler = settler
         self.counts = counts
         self.call_from_thread = call_from_thread
+        self.call_soon = call_soon  # reactor.callLater(0, ...): deliveries go in per read
+        self._pending: list[Item] = []  # offered during this reactor turn, not yet in the window
         self.max_message_bytes = max_message_bytes
         self.queue = BrokerWindow(name, window, finished=self._finished)
         self.ready = 0  # messages ready in the broker's queue (the last count read)
@@ -140,7 +145,21 @@ class BrokerSource:
         self._next += 1
         self._deliveries[seq] = delivery
         self.counts.on_enqueued(self.name, 1)
-        self.queue.put_many([Item(message, time.monotonic(), seq)])
+        item = Item(message, time.monotonic(), seq)
+        if self.call_soon is None:
+            self.queue.put_many([item])
+            return
+        if not self._pending:  # the first of this turn: the rest of the read joins it
+            self.call_soon(self._put_pending)
+        self._pending.append(item)
+
+    def _put_pending(self) -> None:
+        """What one reactor turn delivered, into the window at once: one wake-up of the worker
+        for a whole socket read, not one a message (the worker then takes, and reports, them
+        together, so they are acked together)."""
+        pending, self._pending = self._pending, []
+        if pending:
+            self.queue.put_many(pending)
 
     def settle(self, seqs: list[int]) -> None:
         """Finished messages: ack them, or dead-letter the dead-lettered ones."""
@@ -163,6 +182,7 @@ class BrokerSource:
     def return_unfinished(self) -> int:
         """Halt or shutdown: every delivery not finished goes back to the queue; how many."""
         self.queue.drain_remaining()
+        self._pending = []
         deliveries, self._deliveries = self._deliveries, {}
         for delivery in deliveries.values():
             self.settler.nack(delivery.tag, delivery.generation, True)

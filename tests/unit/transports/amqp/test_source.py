@@ -91,3 +91,23 @@ def test_deliveries_not_for_the_consumer_are_acked_and_undecodable_ones_dead_let
     assert why.error.startswith("cannot decode: json:")
     assert counts.seen == [("unmatched", 1), ("decode", "json")]
     assert len(made.queue) == 0
+
+
+def test_deliveries_of_one_reactor_turn_enter_the_window_together() -> None:
+    """With call_soon, what one read delivered goes into the window in one put when the turn
+    ends (one wake-up of the worker), in order; a halt before then nacks them all the same."""
+    settler, counts = Settler(), Counts()
+    soon: list[Any] = []
+    made = BrokerSource(
+        "c", accepts=lambda topic: True, window=10, settler=settler, counts=counts,
+        call_from_thread=lambda f, *a: f(*a), max_message_bytes=1 << 20, call_soon=soon.append,
+    )  # fmt: skip
+    for tag in (1, 2, 3):
+        made.offer(delivery(tag))
+    assert (len(soon), len(made.queue)) == (1, 0)
+    soon.pop()()
+    assert [item.message.body for item in made.take(10)] == [{"n": 1}, {"n": 2}, {"n": 3}]
+    made.offer(delivery(4))
+    assert made.return_unfinished() == 4
+    soon.pop()()
+    assert len(made.queue) == 0
