@@ -27,7 +27,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import psycopg
@@ -64,12 +64,21 @@ def find_bin() -> Path | None:
 
 
 class PostgreSQL:
-    """One private cluster: ``url(dbname)``, ``connect()``, ``create_database()``, ``stop()``."""
+    """One private cluster: ``url(dbname)``, ``connect()``, ``create_database()``, ``stop()``.
 
-    def __init__(self, bindir: Path) -> None:
+    ``settings``: the server's ``-c`` settings (default `SETTINGS`, durability off); ``prefix``:
+    its temporary directory's name (the bench runs one with PostgreSQL's durable defaults)."""
+
+    def __init__(
+        self,
+        bindir: Path,
+        settings: Mapping[str, str] | None = None,
+        prefix: str = "hubtest-postgresql-",
+    ) -> None:
         self.bindir = bindir
         self.version = bindir.parent.name
-        self.root = Path(tempfile.mkdtemp(prefix="hubtest-postgresql-"))
+        self.settings = dict(SETTINGS if settings is None else settings)
+        self.root = Path(tempfile.mkdtemp(prefix=prefix))
         self.data = self.root / "data"
         self.port = free_port()
         self.user = RUN_AS if os.getuid() == 0 else None
@@ -121,7 +130,11 @@ class PostgreSQL:
     def resume(self, timeout: float = START_TIMEOUT_S) -> PostgreSQL:
         """``postgres`` on the existing data directory (after `pause`), on the same port."""
         began = time.monotonic()
-        settings = {**SETTINGS, "port": str(self.port), "unix_socket_directories": str(self.root)}
+        settings = {
+            **self.settings,
+            "port": str(self.port),
+            "unix_socket_directories": str(self.root),
+        }
         argv = [str(self.bindir / "postgres"), "-D", str(self.data)]
         for name, value in settings.items():
             argv += ["-c", f"{name}={value}"]
