@@ -17,12 +17,6 @@ from bench.session import Run, Session
 from bench.share import Shared
 
 
-def _spread(values: Sequence[float], fmt: str = "{:.2f}x") -> str:
-    """``lo-hi`` of the rounds (one value when there was one round)."""
-    lo, hi = fmt.format(min(values)), fmt.format(max(values))
-    return lo if lo == hi else f"{lo}-{hi}"
-
-
 def amqp(session: Session) -> list[Row]:
     """Messages/s into 1 consumer from a filled queue: the hub against pika loops (same
     prefetch, one ack per message), taking turns each round."""
@@ -58,7 +52,7 @@ def _amqp_rows(
         Row("pika BlockingConnection loop", report.rate(slow.rate), b, slow.rate / base.rate),
         Row("1 consumer (hub)", report.rate(one.rate), b, one.rate / base.rate, ">= 1.0x",
             one.rate >= base.rate),
-        Row("1 consumer / SelectConnection loop, each round", _spread(ratios), "", None),
+        Row("1 consumer / SelectConnection loop, each round", report.spread(ratios), "", None),
         Row("1 consumer / BlockingConnection loop", "", "", one.rate / slow.rate),
         _cpu("1 consumer (hub)", one, base),
         _cpu("pika BlockingConnection loop", slow, base),
@@ -74,7 +68,7 @@ def _floor_rows(select: list[Run], floor: list[Run], hub: list[Run]) -> list[Row
     return [
         Row("pika Twisted adapter loop (design floor)", report.rate(twisted.rate), b,
             twisted.rate / base.rate),
-        Row("1 consumer / design floor, each round", _spread(ratios), "", None),
+        Row("1 consumer / design floor, each round", report.spread(ratios), "", None),
         _cpu("pika Twisted adapter loop", twisted, base),
     ]  # fmt: skip
 
@@ -117,7 +111,7 @@ def _scale_rows(hubs: int, runs: list[Shared], ones: list[Shared]) -> list[Row]:
         Row(
             f"{hubs} hub(s): throughput", report.rate(best.rate), report.rate(one), best.rate / one
         ),
-        Row(f"{hubs} hub(s): factor, each round", _spread(factors), "", None),
+        Row(f"{hubs} hub(s): factor, each round", report.spread(factors), "", None),
         Row(f"{hubs} hub(s): messages per hub (best round)", shares, "", None),
     ]
 
@@ -130,7 +124,7 @@ def _latency_rows(load: int, hubs: Sequence[int], paced: list[list[Shared]]) -> 
         one = report.percentile(pooled[0], fraction)
         for count, samples, runs in zip(hubs, pooled, paced, strict=True):
             value = report.percentile(samples, fraction)
-            each = _spread(
+            each = report.spread(
                 [report.percentile(r.latencies, fraction) / 1e3 for r in runs], "{:,.0f}"
             )
             figure = f"{count} hub(s), {load:,}/s: {label} (rounds: {each} µs)"

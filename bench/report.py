@@ -38,6 +38,12 @@ def rate(value: float, unit: str = "msg/s") -> str:
     return f"{value:,.0f} {unit}"
 
 
+def spread(values: Sequence[float], fmt: str = "{:.2f}x") -> str:
+    """``lo-hi`` of a figure over the rounds (one value when there was one round)."""
+    lo, hi = fmt.format(min(values)), fmt.format(max(values))
+    return lo if lo == hi else f"{lo}-{hi}"
+
+
 def micros(nanoseconds: float) -> str:
     """``123 µs`` / ``1.23 ms``."""
     if nanoseconds >= 10_000_000:

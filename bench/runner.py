@@ -53,6 +53,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--shared-messages", type=int, help="messages per amqp-scale run (both kinds)"
     )
     parser.add_argument("--hubs", help="amqp-scale: comma-separated hub counts (default 1,2,4)")
+    parser.add_argument("--archive-messages", type=int, help="messages per archive hub run")
+    parser.add_argument(
+        "--datanommer-messages", type=int, help="messages per archive datanommer run"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return parser.parse_args(argv)
 
@@ -68,6 +72,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         load_messages=shared or s.amqp.load_messages,
         hubs=tuple(int(h) for h in args.hubs.split(",")) if args.hubs else s.amqp.hubs,
     )
+    archive = dataclasses.replace(
+        s.archive,
+        messages=args.archive_messages or s.archive.messages,
+        datanommer_messages=args.datanommer_messages or s.archive.datanommer_messages,
+    )
     latency = s.latency_messages
     if args.latency_messages:
         latency = dict.fromkeys(latency, args.latency_messages)
@@ -82,6 +91,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         hub_src=args.hub_src,
         amqp=amqp,
         amqp_url=args.amqp_url,
+        archive=archive,
     )
 
 

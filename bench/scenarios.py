@@ -1,5 +1,6 @@
 """The measured runs: throughput, latency, isolation, memory, each against the baseline (and
-the AMQP ones of `bench.amqp_scenarios`, registered here, not run by default).
+the AMQP ones of `bench.amqp_scenarios` and the archive one of `bench.archive_scenarios`,
+registered here, not run by default: they need a broker, or PostgreSQL and datanommer).
 
 Runs in the bench process's main thread, on the runs and session of :mod:`bench.session`.
 """
@@ -11,6 +12,7 @@ from itertools import chain
 
 from bench import report
 from bench.amqp_scenarios import amqp, amqp_scale
+from bench.archive_scenarios import archive
 from bench.report import Row
 from bench.session import Run, Session, baseline, design_floor, measure
 
@@ -212,5 +214,6 @@ SCENARIOS: dict[str, Callable[[Session], list[Row]]] = {
     "memory": memory,
     "amqp": amqp,  # these two need a broker: --amqp-url, else a private RabbitMQ node
     "amqp-scale": amqp_scale,
+    "archive": archive,  # a private PostgreSQL cluster, and datanommer.models
 }
 DEFAULT = ["throughput", "latency", "isolation", "memory"]

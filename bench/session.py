@@ -51,6 +51,19 @@ class AmqpSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """How big the archive runs are (`bench.archive_scenarios`)."""
+
+    messages: int = 20_000  # per hub run
+    datanommer_messages: int = 3_000  # per datanommer run: a commit per message is slow
+
+    @classmethod
+    def quick(cls) -> ArchiveSettings:
+        """A few seconds a run."""
+        return cls(messages=5_000, datanommer_messages=1_000)
+
+
+@dataclass(frozen=True)
 class Settings:
     """How big each run is; ``quick()`` for a short check."""
 
@@ -64,6 +77,7 @@ class Settings:
     hub_src: Path | None = None  # run the ``hub`` package found in this directory instead
     amqp: AmqpSettings = field(default_factory=AmqpSettings)
     amqp_url: str | None = None  # None: a private RabbitMQ node, started on first use
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
 
     @classmethod
     def quick(cls, messages: int | None = None) -> Settings:
@@ -73,6 +87,7 @@ class Settings:
             latency_messages={1000: 2_000, 10000: 10_000},
             backlog=100_000,
             amqp=AmqpSettings.quick(),
+            archive=ArchiveSettings.quick(),
         )
 
 
