@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.servers.postgresql import require_bin
 from tests.integration.servers.rabbitmq import find_scripts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,3 +64,17 @@ def test_bench_amqp_scenarios_count_every_message() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| 1 consumer (hub) |" in done.stdout and "| pika Twisted adapter loop" in done.stdout
     assert "| 2 hub(s): throughput |" in done.stdout, done.stdout
+
+
+@pytest.mark.integration
+def test_bench_archive_family_stores_every_message_on_both_backends() -> None:
+    """`python -m bench --only archive`, tiny, on a private PostgreSQL cluster it starts and
+    stops itself and on SQLite: the hub and datanommer each store every message, checked row by
+    row count (exit 0). Skipped (failed under CI=true) when PostgreSQL is not installed."""
+    require_bin()
+    args = ["--only", "archive", "--archive-messages", "500", "--datanommer-messages", "50"]
+    done = run_module(["bench", *args], timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for backend in ("PostgreSQL", "SQLite"):
+        assert f"| {backend}: archived (hub) / add() (datanommer) |" in done.stdout, done.stdout
+    assert "| >= 5x |" in done.stdout, done.stdout
