@@ -11,11 +11,14 @@ per publishing identity, as `bench.wire` numbers them; the body is the sample's 
 (a ``"bench"`` key could change which schema class claims it, and so the work of naming its
 users and packages).
 
-Unlike `bench.publisher`, no warm-up messages: the archive would store them. Readiness is the
-hub's subscription itself, seen on an XPUB socket. Protocol over the pipe: the child renders
-every message, binds an ephemeral port and sends ``("port", port)``; once the hub's ``""``
-subscription arrives it sends ``("subscribed",)``; on ``"go"`` it sends the run as fast as it
-can, replies ``("sent", first_ns, last_ns)`` and keeps its socket open until ``"stop"``. The send
+Unlike `bench.publisher`, the warm-up messages are archived too, and so are counted: the first
+``warmup`` messages of the run (one cycle of the samples, so every schema class the archive asks
+is loaded and compiled before the timing), then ``count`` timed ones. Readiness is the hub's
+subscription itself, seen on an XPUB socket. Protocol over the pipe: the child renders every
+message, binds an ephemeral port and sends ``("port", port)``; once the hub's ``""``
+subscription arrives it sends ``("subscribed",)``; on ``"warm"`` it sends the warm-up messages
+and replies ``("warmed",)``; on ``"go"`` it sends the timed ones as fast as it can, replies
+``("sent", first_ns, last_ns)`` and keeps its socket open until ``"stop"``. The send
 high-water mark is above the run, so nothing is ever dropped.
 """
 
@@ -52,25 +55,34 @@ def archive_envelopes(count: int, tag: str) -> list[dict[str, Any]]:
     return envelopes
 
 
-def archive_publish_main(conn: Connection, count: int, tag: str) -> None:
+def archive_publish_main(conn: Connection, count: int, tag: str, warmup: int) -> None:
     """Publisher process entry point (see the module docstring for the protocol)."""
-    frames = [(str(e["topic"]).encode(), orjson.dumps(e)) for e in archive_envelopes(count, tag)]
+    envelopes = archive_envelopes(warmup + count, tag)
+    frames = [(str(e["topic"]).encode(), orjson.dumps(e)) for e in envelopes]
     ctx = zmq.Context()
     sock = ctx.socket(zmq.XPUB)
-    sock.setsockopt(zmq.SNDHWM, count + HWM_MARGIN)
+    sock.setsockopt(zmq.SNDHWM, warmup + count + HWM_MARGIN)
     sock.setsockopt(zmq.LINGER, 0)
     conn.send(("port", sock.bind_to_random_port("tcp://127.0.0.1")))
     if _subscribed(conn, sock):
         conn.send(("subscribed",))
-        if conn.recv() == "go":
-            send = sock.send_multipart
-            first_ns = time.monotonic_ns()
-            for message in frames:
-                send(message)
-            conn.send(("sent", first_ns, time.monotonic_ns()))
-            conn.recv()  # "stop"
+        if conn.recv() == "warm":
+            _send(sock, frames[:warmup])
+            conn.send(("warmed",))
+            if conn.recv() == "go":
+                conn.send(("sent", *_send(sock, frames[warmup:])))
+                conn.recv()  # "stop"
     sock.close()
     ctx.term()
+
+
+def _send(sock: zmq.SyncSocket, frames: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """Send every message, back to back; the first and last send times."""
+    send = sock.send_multipart
+    first_ns = time.monotonic_ns()
+    for message in frames:
+        send(message)
+    return first_ns, time.monotonic_ns()
 
 
 def _subscribed(conn: Connection, sock: zmq.SyncSocket) -> bool:
@@ -82,14 +94,15 @@ def _subscribed(conn: Connection, sock: zmq.SyncSocket) -> bool:
 
 
 class ArchivePublisher(PublisherProcess):
-    """The archive run's publisher process: renders ``count`` messages, binds, waits for the
-    hub's subscription, then sends them all on `go`."""
+    """The archive run's publisher process: renders ``warmup`` + ``count`` messages, binds,
+    waits for the hub's subscription, sends the warm-up ones on `warm`, the rest on `go`."""
 
     label = "archive publisher"
 
-    def __init__(self, count: int, tag: str) -> None:
+    def __init__(self, count: int, tag: str, warmup: int) -> None:
         super().__init__(count)
         self.tag = tag
+        self.warmup = warmup
         self.port = 0
 
     @property
@@ -99,9 +112,16 @@ class ArchivePublisher(PublisherProcess):
 
     def start(self) -> None:
         """Start the process and wait for its bound port (after it rendered the messages)."""
-        self._spawn(archive_publish_main, (self.count, self.tag), "bench-archive-publisher")
+        args = (self.count, self.tag, self.warmup)
+        self._spawn(archive_publish_main, args, "bench-archive-publisher")
         self.port = self._expect("port", 60)[1]
 
     def wait_subscribed(self, timeout: float) -> None:
         """Block until the hub has subscribed to every topic."""
         self._expect("subscribed", timeout)
+
+    def warm(self, timeout: float) -> None:
+        """Send the warm-up messages; return once they are handed to the socket."""
+        assert self._conn is not None
+        self._conn.send("warm")
+        self._expect("warmed", timeout)

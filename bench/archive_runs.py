@@ -4,21 +4,24 @@ the samples into a fresh database (`bench.archive_db`); then what is stored is c
 Runs on the bench process's main thread; the hub is a subprocess (`bench.hubproc.Hub`), fed by
 `bench.archive_publisher`; datanommer runs in this process.
 
+- **Warm-up**: both first store one cycle of the samples (401 messages), untimed, into the same
+  database: every schema class is loaded and compiled, every statement cached, before the timing.
 - **The hub**: a ``consumer-hub run`` with one ``class: archive`` consumer (its defaults:
   ``threads`` 1, ``batch_size`` 256, ``batch_wait_s`` 0.05, users and packages from
   fedora-messaging's schema classes) on the run's database. Timed from the publisher's first
-  send to the first /status poll that shows ``done`` at the count (polled every 50 ms, every 5 ms
-  when the end is near), so the figure errs on the hub's slow side by at most one poll.
+  timed send to the first /status poll that shows ``done`` at the count (polled every 50 ms,
+  every 5 ms when the end is near), so the figure errs on the hub's slow side by one poll at most.
 - **datanommer**: each message built before the timing as its consumer receives it
   (`fedora_messages`), ``datanommer.models.add()`` called once per message (a commit each),
-  timed from the first call to the last return (the tracebacks its category validator prints
+  timed from the first timed call to the last return (the tracebacks its category validator prints
   for short topics go to /dev/null, still paid for). Its schema is created by `ArchiveStore.open()`:
   datanommer's ``init(create=True)`` needs TimescaleDB on PostgreSQL and cannot create its
   composite-key tables on SQLite; on SQLite, where nothing numbers ``messages.id``, a
   ``before_insert`` hook numbers them from a counter (no query; datanommer alone fails there).
-- **Checked**: ``messages`` holds exactly the count, one per msg_id, and ``users_messages`` +
-  ``packages_messages`` exactly the links the messages' schema classes name (`expected_links`),
-  else `bench.collector.LossError`; the hub's /status must show none failed or skipped.
+- **Checked**: ``messages`` holds exactly the count (warm-up included), one row per msg_id,
+  and ``users_messages`` + ``packages_messages`` exactly the links the messages' schema classes
+  name (`expected_links`), else `bench.collector.LossError`; the hub's /status must show none
+  failed or skipped.
 """
 
 from __future__ import annotations
@@ -72,23 +75,28 @@ def _tag(kind: str) -> str:
     return f"bench-{kind}-{os.getpid()}-{next(_runs)}"
 
 
-def hub_run(backend: Backend, count: int, links: int, s: Settings, label: str) -> ArchiveRun:
-    """``count`` messages through a hub's archive consumer into a fresh database (a py-spy
-    profile into ``<--profile>/<label>.txt`` if asked)."""
-    url = backend.fresh()
+def hub_run(
+    backend: Backend, count: int, per_sample: Sequence[int], s: Settings, label: str
+) -> ArchiveRun:
+    """``count`` messages through a hub's archive consumer into a fresh database, after one
+    untimed cycle of the samples (``per_sample``: the links each names); a py-spy profile into
+    ``<--profile>/<label>.txt`` if asked."""
+    url, warmup = backend.fresh(), len(per_sample)
     profile = s.profile / f"{label}.txt" if s.profile else None
     with TemporaryDirectory(prefix="bench-archive-") as tmp:
         entry = {"class": "archive", "threads": 1, "queue_size": QUEUE_SIZE,
                  "config": {"url": url}}  # fmt: skip
         hub = Hub(Path(tmp), {"archive": entry}, profile=profile, hub_src=s.hub_src)
-        publisher = ArchivePublisher(count, _tag("hub"))
+        publisher = ArchivePublisher(count, _tag("hub"), warmup)
         try:
             publisher.start()
             hub.start(publisher.endpoint)
             publisher.wait_subscribed(30)
+            publisher.warm(30)
+            wait_archived(hub, warmup, s.idle_timeout)
             cpu_before = cpu_seconds(hub.pid)
             publisher.go()
-            end_ns, doc = wait_archived(hub, count, s.idle_timeout)
+            end_ns, doc = wait_archived(hub, warmup + count, s.idle_timeout)
             cpu = cpu_seconds(hub.pid) - cpu_before
             publisher.wait_sent(30)
         finally:
@@ -97,7 +105,8 @@ def hub_run(backend: Backend, count: int, links: int, s: Settings, label: str) -
     failed = (doc["failed"], doc["dead_letters"], doc["counters"].get("skipped", 0))
     if failed != (0, 0, 0):
         raise LossError(f"LOSS: the hub's archive: failed, dead letters, skipped = {failed}")
-    check_stored(f"hub on {backend.name}", url, count, links)
+    links = expected_links(per_sample, warmup + count)
+    check_stored(f"hub on {backend.name}", url, warmup + count, links)
     return ArchiveRun(count, (end_ns - publisher.first_ns) / 1e9, cpu)
 
 
@@ -157,11 +166,11 @@ def expected_links(per_sample: Sequence[int], count: int) -> int:
     return whole * sum(per_sample) + sum(per_sample[:part])
 
 
-def datanommer_run(backend: Backend, count: int) -> ArchiveRun:
+def datanommer_run(backend: Backend, count: int, warmup: int) -> ArchiveRun:
     """``count`` messages through ``datanommer.models.add()``, one at a time, into a fresh
-    database on ``backend``."""
+    database on ``backend``, after ``warmup`` untimed ones."""
     url = backend.fresh()
-    messages = fedora_messages(archive_envelopes(count, _tag("datanommer")))
+    messages = fedora_messages(archive_envelopes(warmup + count, _tag("datanommer")))
     ArchiveStore(url).open().close()
     # its category validator prints a traceback for a topic of 3 parts or fewer: still paid for
     with (
@@ -169,11 +178,13 @@ def datanommer_run(backend: Backend, count: int) -> ArchiveRun:
         open(os.devnull, "w") as null,
         redirect_stderr(null),
     ):
+        for message in messages[:warmup]:
+            dm.add(message)
         cpu_before, began = time.process_time(), time.monotonic_ns()
-        for message in messages:
+        for message in messages[warmup:]:
             dm.add(message)
         seconds, cpu = (time.monotonic_ns() - began) / 1e9, time.process_time() - cpu_before
-    check_stored(f"datanommer on {backend.name}", url, count, sum(names(messages)))
+    check_stored(f"datanommer on {backend.name}", url, warmup + count, sum(names(messages)))
     return ArchiveRun(count, seconds, cpu)
 
 
