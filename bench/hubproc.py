@@ -41,9 +41,11 @@ def prefix() -> list[str]:
 
 
 def hub_command() -> list[str]:
-    """``python -m hub`` on the running interpreter: the ``hub`` package on ``PYTHONPATH`` (the
-    repo's, or ``--hub-src``'s), not the installed entry point, which names one tree's module."""
-    return [sys.executable, "-m", "hub"]
+    """``python -P -m hub`` on the running interpreter: the ``hub`` package on ``PYTHONPATH``
+    (the repo's, or ``--hub-src``'s), not the installed entry point, which names one tree's
+    module. ``-P``: without it ``-m`` puts the working directory (the repo) first on
+    ``sys.path``, and ``--hub-src`` ran the repo's own hub (from 2026-12-01 to 2026-12-02)."""
+    return [sys.executable, "-P", "-m", "hub"]
 
 
 def consumer_entry(cls: str, config: dict[str, Any], queue_size: int) -> dict[str, Any]:
