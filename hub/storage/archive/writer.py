@@ -6,16 +6,24 @@ spell it so), and ``RETURNING`` says which went in: a message whose ``(msg_id, t
 already stored, or is twice in the batch, is skipped and counted, and gets no link rows. Names
 in ``users`` / ``packages`` are created as needed (``ON CONFLICT DO NOTHING`` again) and their
 ids remembered once the transaction commits.
+
+On PostgreSQL the ``messages`` rows go in as one ``INSERT ... SELECT * FROM
+jsonb_to_recordset(:rows)``, the batch as one JSON document (`_recordset_insert`), not as
+SQLAlchemy's multi-row ``VALUES``: that statement has 13 parameters a row, and psycopg converts
+the placeholders of a statement of more than 50 anew on every call (its query cache stops
+there), 43 µs a message, more than half of a write's CPU (docs/benchmarks.md, "Archive"). Arrays
+(``unnest``) were tried: psycopg quotes every element of a text array in Python, as slow.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Executable, Table, bindparam, column, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.storage.archive.records import ArchiveRecord, category, naive_utc, record_msg_id
@@ -77,9 +85,13 @@ def write_batch(
         unique.setdefault((row["msg_id"], row["timestamp"]), (row, record))
     if conn.dialect.name == "sqlite":
         _assign_ids(conn, schema, (row for row, _record in unique.values()))
-    table = schema.messages
-    stmt = _insert(conn, table).returning(table.c.id, table.c.msg_id, table.c.timestamp)
-    result = conn.execute(stmt, [row for row, _record in unique.values()])
+    rows = [row for row, _record in unique.values()]
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(_recordset_insert(schema.messages), {"rows": _as_json(rows)})
+    else:
+        table = schema.messages
+        stmt = _insert(conn, table).returning(table.c.id, table.c.msg_id, table.c.timestamp)
+        result = conn.execute(stmt, rows)
     stored = {(msg_id, when): ident for ident, msg_id, when in result}
     records = {key: unique[key][1] for key in stored}
     _link(conn, schema.users, schema.users_messages, ids[0],
@@ -87,6 +99,24 @@ def write_batch(
     _link(conn, schema.packages, schema.packages_messages, ids[1],
           {stored[k]: (k[1], r.packages) for k, r in records.items()})  # fmt: skip
     return len(stored), len(batch) - len(stored)
+
+
+@functools.cache
+def _recordset_insert(table: Table) -> Executable:
+    """PostgreSQL: ``INSERT INTO messages (...) SELECT * FROM jsonb_to_recordset(:rows) AS
+    rows(msg_id VARCHAR, ...) ON CONFLICT DO NOTHING RETURNING id, msg_id, timestamp``."""
+    columns = [c for c in table.c if c.name != "id"]
+    typed = [column(c.name, c.type) for c in columns]
+    rows = func.jsonb_to_recordset(bindparam("rows", type_=postgresql.JSONB))
+    derived = rows.table_valued(*typed).render_derived("rows", with_types=True)
+    stmt = postgresql.insert(table).from_select([c.name for c in columns], select(derived))
+    return stmt.on_conflict_do_nothing().returning(table.c.id, table.c.msg_id, table.c.timestamp)
+
+
+def _as_json(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows for `_recordset_insert`: timestamps as ISO 8601 text (``id`` left to the
+    sequence; a JSON null is SQL NULL, whatever the column's type)."""
+    return [{**row, "timestamp": row["timestamp"].isoformat()} for row in rows]
 
 
 def _assign_ids(conn: Connection, schema: Schema, rows: Iterable[dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ a differing schema is refused, and plain PostgreSQL works where TimescaleDB is a
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import datanommer.models as dm
@@ -189,3 +190,32 @@ def test_aware_timestamps_are_stored_as_naive_utc(postgresql_db: str) -> None:
     assert _scalar(postgresql_db, "SELECT timestamp FROM messages") == datetime.datetime(
         2024, 6, 1, 0, 0
     )
+
+
+def test_awkward_values_are_stored_exactly(postgresql_db: str) -> None:
+    """Non-ASCII, quotes, backslashes, an escaped NUL in a body, microseconds, empty and absent
+    headers and NULL columns come back from PostgreSQL exactly as written (one JSON document a
+    batch carries the rows: see hub.storage.archive.writer)."""
+    when = datetime.datetime(2024, 6, 1, 0, 0, 0, 123456)
+    body = {"text": 'é ✓ "q" \\ back\\slash \u0000 nul', "n": [1, 2.5, None, True]}
+    records = [
+        ArchiveRecord(topic="org.fedoraproject.prod.a.b", body=body, timestamp=when,
+                      msg_id="m1", headers={"x": "ü", "n": None}, crypto="x509", i=2**31 - 1,
+                      agent_name="ø'agent", certificate="c\\e\"rt"),
+        ArchiveRecord(topic="org.fedoraproject.prod.a.b", body={}, timestamp=when,
+                      msg_id="m2", headers={}),
+        ArchiveRecord(topic="short", body=[], timestamp=when, msg_id="m3", headers=None),
+    ]  # fmt: skip
+    store = ArchiveStore(postgresql_db).open()
+    assert store.write(records) == (3, 0)
+    store.close()
+    engine = _engine(postgresql_db)
+    with engine.connect() as conn:
+        query = text("SELECT msg_id, msg, headers, timestamp, i, agent_name, certificate, "
+                     "crypto, signature FROM messages ORDER BY msg_id")  # fmt: skip
+        rows = [tuple(r) for r in conn.execute(query)]
+    engine.dispose()
+    assert [(r[0], json.loads(r[1]), r[2]) for r in rows] == [
+        ("m1", body, {"x": "ü", "n": None}), ("m2", {}, {}), ("m3", [], None)
+    ]  # fmt: skip
+    assert rows[0][3:] == (when, 2**31 - 1, "ø'agent", 'c\\e"rt', "x509", None)
