@@ -46,7 +46,7 @@ CASES = [
      "endpoints: expected a ZeroMQ endpoint"),
     ("missing endpoints", {"consumers": {}}, 3, "endpoints: required key is missing"),
     ("unknown consumer key", base(consumers={"c": dict(GOOD_CONSUMER, thread=2)}), 3,
-     "consumers.c.thread: unknown key; valid keys are: class, config, enabled"),
+     "consumers.c.thread: unknown key; valid keys are: batch_size, batch_wait_s, class, config, enabled"),
     ("not yaml", "endpoints: [\n", 3, "not valid YAML"),
     ("missing module", base(consumers={"c": {"class": "no_such_mod:C"}}), 4,
      "consumer 'c': cannot import module 'no_such_mod'"),
