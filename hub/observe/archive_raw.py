@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 
 from hub.config import HubConfig
 from hub.config.archive import is_loopback
+from hub.observe.page.site import StatusPage
 from hub.observe.raw_params import Args, BadParameter, RawRequest, parse
 from hub.observe.status import Extra, Readiness, Snapshot, StatusServer
 from hub.storage.archive.errors import ArchiveError, ArchiveMissing, ArchiveUnavailable
@@ -151,9 +153,10 @@ def _failed(request: Request, failure: Any) -> None:
 def status_server(
     reactor: Any, config: HubConfig, *, snapshot: Snapshot, readiness: Readiness
 ) -> StatusServer:
-    """The status endpoint of ``config``: with ``/archive/raw`` when ``status.archive_raw``
-    names an archive consumer (then the one whose database it reads)."""
-    extras: dict[bytes, Extra] = {}
+    """The status endpoint of ``config``: with the page (``/``: `hub.observe.page`), and with
+    ``/archive/raw`` when ``status.archive_raw`` names an archive consumer (then the one whose
+    database it reads)."""
+    extras: dict[bytes, Extra] = StatusPage(snapshot, Path(config.state_dir)).extras()
     name = config.status.archive_raw
     if name is not None:
         extras[b"archive"] = ArchiveRaw(reactor, archives(config)[name])
