@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import orjson
 
@@ -86,3 +87,16 @@ class SkipsRepeats(Consumer):
     def consume(self, message: Message) -> None:
         if message.body.get("repeat"):
             self.counters.add("skipped")
+
+
+class Throttled(Consumer):
+    """Takes as long per message as the number of seconds in the file ``control`` says (read
+    again every 20 ms, so a smaller number also cuts short the message in hand)."""
+
+    topics = ["*"]
+
+    def consume(self, message: Message) -> None:
+        started = time.monotonic()
+        control = Path(self.config["control"])
+        while time.monotonic() - started < float(control.read_text() or 0):
+            time.sleep(0.02)
