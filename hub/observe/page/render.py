@@ -13,7 +13,8 @@ from html import escape
 from typing import Any
 
 from hub.cli.table import rate, seconds
-from hub.observe.page.svg import chart
+from hub.observe.page.history import COARSE, FINE
+from hub.observe.page.svg import Line, chart
 
 COLUMNS = (
     ("name", "NAME"), ("state", "STATE"), ("backlog", "BACKLOG"), ("oldest_age_s", "OLDEST"),
@@ -23,10 +24,11 @@ COLUMNS = (
 )  # fmt: skip
 HUB_CHARTS = (
     ("received/s", [("in", "received_per_s")]),
-    ("decode errors", [("err", "decode_errors")]),
+    ("decode errors", [("err", "decode_errors")]),  # then one line per cause
     ("input paused", [("paused", "input_paused")]),
     ("RSS bytes", [("rss", "rss_bytes")]),
 )
+SPANS = {"fine": FINE, "coarse": COARSE}
 
 
 def cell(key: str, row: dict[str, Any]) -> str:
@@ -61,30 +63,41 @@ def table_html(rows: list[dict[str, Any]]) -> str:
 
 def consumer_charts(name: str, series: dict[str, Any], big: bool, ring: str = "fine") -> str:
     """Backlog, in vs out rate and p99 wait of one consumer."""
-    width, height = (900, 180) if big else (300, 60)
+    size = (900, 180) if big else (300, 60)
 
     def values(key: str) -> list[float | None]:
         return list((series.get(key) or {}).get(ring) or [])
 
-    charts = [
-        chart(f"{name} backlog", [("backlog", values("backlog"))], width, height),
-        chart(
-            f"{name} in vs out /s",
-            [("in", values("in_per_s")), ("out", values("out_per_s"))],
-            width,
-            height,
-        ),
-        chart(f"{name} p99 wait s", [("wait", values("wait_p99_s"))], width, height),
+    plots = [
+        ("backlog", [("backlog", values("backlog"))]),
+        ("in vs out /s", [("in", values("in_per_s")), ("out", values("out_per_s"))]),
+        ("p99 wait s", [("wait", values("wait_p99_s"))]),
     ]
+    charts = "".join(chart(title, lines, *size, span=SPANS[ring]) for title, lines in plots)
     return (f'<div class="charts" data-name="{escape(name)}" data-ring="{ring}">'
-            f'<h3>{escape(name)}</h3>{"".join(charts)}</div>')  # fmt: skip
+            f"<h3>{escape(name)}</h3>{charts}</div>")  # fmt: skip
+
+
+def causes(series: dict[str, Any]) -> list[str]:
+    """The decode error causes seen so far (a series each: ``decode_errors:<cause>``)."""
+    return sorted(k.split(":", 1)[1] for k in series if k.startswith("decode_errors:"))
+
+
+def hub_lines(series: dict[str, Any], title: str, lines: list[tuple[str, str]]) -> list[Line]:
+    """The lines of one hub chart; decode errors get one more line per cause."""
+    keys = list(lines)
+    if title == "decode errors":
+        keys += [(f"err{n % 4}", f"decode_errors:{c}") for n, c in enumerate(causes(series))]
+    return [(css, list((series.get(key) or {}).get("fine") or [])) for css, key in keys]
 
 
 def hub_charts(series: dict[str, Any]) -> str:
-    charts = [
-        chart(title, [(css, list((series.get(key) or {}).get("fine") or [])) for css, key in lines])
-        for title, lines in HUB_CHARTS
-    ]
+    """Received/s, decode errors (all, and by cause), input paused, RSS: ten minutes."""
+    by_cause = ", ".join(causes(series))
+    charts = []
+    for title, lines in HUB_CHARTS:
+        label = f"{title} ({by_cause})" if by_cause and title == "decode errors" else title
+        charts.append(chart(label, hub_lines(series, title, lines)))
     return f'<div class="charts" id="hubcharts"><h3>hub</h3>{"".join(charts)}</div>'
 
 

@@ -13,11 +13,11 @@ from html import escape
 Line = tuple[str, Sequence[float | None]]  # (css class, values, oldest first)
 
 
-def path(values: Sequence[float | None], top: float, width: int, height: int) -> str:
-    """The ``d`` of one line: right-aligned, one step per point; gaps (None) break it."""
-    if not values:
-        return ""
-    step = width / max(1, len(values) - 1)
+def path(values: Sequence[float | None], top: float, size: tuple[int, int], span: int) -> str:
+    """The ``d`` of one line: right-aligned, ``span`` points wide (the ring's capacity, so the
+    x axis is fixed time); gaps (None) break it."""
+    width, height = size
+    step = width / max(1, span - 1)
     parts: list[str] = []
     pen_up = True
     for i, value in enumerate(values):
@@ -31,15 +31,17 @@ def path(values: Sequence[float | None], top: float, width: int, height: int) ->
     return "".join(parts)
 
 
-def chart(title: str, lines: Sequence[Line], width: int = 300, height: int = 60) -> str:
+def chart(
+    title: str, lines: Sequence[Line], width: int = 300, height: int = 60, span: int = 600
+) -> str:
     """An ``<svg>`` with one ``<path>`` per line, scaled to the largest value (shown)."""
     top = max((v for _, values in lines for v in values if v is not None), default=0.0)
     paths = "".join(
-        f'<path class="{escape(css)}" d="{path(values, top, width, height)}"/>'
+        f'<path class="{escape(css)}" d="{path(values, top, (width, height), span)}"/>'
         for css, values in lines
     )
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         f' role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>{paths}'
-        f'<text x="2" y="10" class="top">{top:.4g}</text></svg>'
+        f'<text x="3" y="11" class="top">{escape(title)}: max {top:.4g}</text></svg>'
     )

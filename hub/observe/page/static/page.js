@@ -43,8 +43,9 @@
     const mark = row.behind ? " behind" : "";
     return '<tr class="' + row.kind + mark + '" data-name="' + esc(row.name) + '">' + cells.join("") + "</tr>";
   }
-  function path(values, top, w, h) {
-    const step = w / Math.max(1, values.length - 1);
+  const SPANS = {fine: 600, coarse: 360};  // the rings' sizes: a fixed time axis
+  function path(values, top, w, h, span) {
+    const step = w / Math.max(1, span - 1);
     let d = "", up = true;
     values.forEach((v, i) => {
       if (v === null || v === undefined) { up = true; return; }
@@ -55,23 +56,25 @@
     });
     return d;
   }
-  function chart(title, lines, w, h) {
+  function chart(title, lines, w, h, span) {
     let top = 0;
     lines.forEach(([, vs]) => vs.forEach((v) => { if (v !== null && v > top) top = v; }));
-    const paths = lines.map(([css, vs]) => '<path class="' + css + '" d="' + path(vs, top, w, h) + '"/>');
+    const paths = lines.map(([css, vs]) => '<path class="' + css + '" d="' + path(vs, top, w, h, span || 600) + '"/>');
     return '<svg class="chart" viewBox="0 0 ' + w + " " + h + '" width="' + w + '" height="' + h +
       '" role="img" aria-label="' + esc(title) + '"><title>' + esc(title) + "</title>" + paths.join("") +
-      '<text x="2" y="10" class="top">' + Number(top.toPrecision(4)) + "</text></svg>";
+      '<text x="3" y="11" class="top">' + esc(title) + ": max " + Number(top.toPrecision(4)) +
+      "</text></svg>";
   }
   function consumerCharts(div, name, series) {
     const ring = div.dataset.ring || "fine";
     const big = Boolean(only);
     const [w, h] = big ? [900, 180] : [300, 60];
     const vs = (k) => ((series[k] || {})[ring]) || [];
+    const span = SPANS[ring];
     div.innerHTML = "<h3>" + esc(name) + "</h3>" +
-      chart(name + " backlog", [["backlog", vs("backlog")]], w, h) +
-      chart(name + " in vs out /s", [["in", vs("in_per_s")], ["out", vs("out_per_s")]], w, h) +
-      chart(name + " p99 wait s", [["wait", vs("wait_p99_s")]], w, h);
+      chart("backlog", [["backlog", vs("backlog")]], w, h, span) +
+      chart("in vs out /s", [["in", vs("in_per_s")], ["out", vs("out_per_s")]], w, h, span) +
+      chart("p99 wait s", [["wait", vs("wait_p99_s")]], w, h, span);
   }
   function render(ev) {
     const rows = ev.rows.filter((r) => !only || (r.kind === "consumer" && r.name === only));
@@ -87,8 +90,17 @@
     });
     const hub = document.getElementById("hubcharts");
     if (hub) {
-      hub.innerHTML = "<h3>hub</h3>" + HUB.map(([title, lines]) => chart(title,
-        lines.map(([css, key]) => [css, ((ev.history.hub[key] || {}).fine) || []]), 300, 60)).join("");
+      const series = ev.history.hub;
+      const causes = Object.keys(series).filter((k) => k.startsWith("decode_errors:")).sort()
+        .map((k) => k.slice("decode_errors:".length));
+      hub.innerHTML = "<h3>hub</h3>" + HUB.map(([title, lines]) => {
+        let keys = lines, label = title;
+        if (title === "decode errors" && causes.length) {
+          keys = lines.concat(causes.map((c, n) => ["err" + (n % 4), "decode_errors:" + c]));
+          label = title + " (" + causes.join(", ") + ")";
+        }
+        return chart(label, keys.map(([css, key]) => [css, ((series[key] || {}).fine) || []]), 300, 60, 600);
+      }).join("");
     }
     const line = document.getElementById("hubline");
     if (line) {
