@@ -1,11 +1,11 @@
 """`StatusPage`: ``/``, ``/events`` and ``/static/`` on the status endpoint.
 
 Runs on the reactor thread. Once a second (its own timer, started and stopped with the
-`hub.observe.status.StatusServer`) it takes the snapshot (the one /status serves), adds a point
-to every ring (`hub.observe.page.history`), builds the event (rows and rings) and sends it on
-``/events``: nothing is done per message. ``/`` is rendered from a fresh snapshot and the
-rings; a consumer's detail also reads its newest dead letters from ``deadletters.sqlite``
-(a few rows, by id). Read-only: the page has no write actions.
+`hub.observe.status.StatusServer`) it takes the snapshot (the one /status serves) and adds a
+point to every ring (`hub.observe.page.history`); while a browser listens on ``/events`` it
+also builds the event (rows and rings) and sends it. Nothing is done per message. ``/`` is
+rendered from a fresh snapshot and the rings; a consumer's detail also reads its newest dead
+letters from ``deadletters.sqlite`` (a few rows, by id). Read-only: the page has no write actions.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class StatusPage:
     def __init__(self, snapshot: Any, state_dir: Path, clock: Any = None) -> None:
         self.snapshot = snapshot
         self.history = History()
-        self.stream = EventStream()
+        self.stream = EventStream(lambda: orjson.dumps(self.event(sample=False)))
         self.letters = DeadLetterStore(state_dir / "deadletters.sqlite")
         self.letters_open = False
         self.resource = _Leaf(self.render_page)
@@ -106,8 +106,12 @@ class StatusPage:
                 "history": self.history.doc()}  # fmt: skip
 
     def tick(self) -> None:
+        """Sample the rings; send the event when a browser is listening."""
         try:
-            self.stream.publish(orjson.dumps(self.event(sample=True)))
+            if self.stream.clients:
+                self.stream.publish(orjson.dumps(self.event(sample=True)))
+            else:
+                self.history.sample(self.snapshot(), time.time())
         except Exception:  # a defect here must not stop the timer for good
             log.exception("status page: cannot build this second's figures")
 
