@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 
-from hub import Consumer, Halt, Message, Producer
+from hub import Consumer, Halt, Message, Producer, Reject
 
 
 class Echo(Consumer):
@@ -100,3 +100,12 @@ class Throttled(Consumer):
         control = Path(self.config["control"])
         while time.monotonic() - started < float(control.read_text() or 0):
             time.sleep(0.02)
+
+
+class Rejecter(Consumer):
+    """Rejects every message it is given (``hub.Reject``: dead-lettered at once)."""
+
+    topics = ["org.test.bad"]
+
+    def consume(self, message: Message) -> None:
+        raise Reject(f"{message.topic} is not wanted here")

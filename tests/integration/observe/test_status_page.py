@@ -100,10 +100,12 @@ def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     """The page equals /status, its backlog chart rises then falls, a screenshot is drawn, and
     /events reconnects by itself once the hub is back on the same port."""
     config = _config(tmp_path, publisher, free_port())
+    config["consumers"]["picky"] = {"class": "tests.plugins:Rejecter"}
     control = tmp_path / "control"
     hub = HubProcess(tmp_path, config)
     hubs.append(hub.start())
     publisher.wait_subscribed([""])
+    rejected = publisher.send({"topic": "org.test.bad", "msg": {}})
     assert hub.status_url
     browser.open(hub.status_url + "/")
     wait_until(lambda: browser.evaluate("Boolean(window.hubEvent)"), 20, "the first event")
@@ -124,7 +126,7 @@ def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     assert row["dead_letters"] == str(status["dead_letters"]) and row["name"] == "slow"
     assert browser.evaluate(
         "[...document.querySelectorAll('#rows tbody tr')].map(r => r.dataset.name)"
-    ) == ["slow", "quick"]
+    ) == ["slow", "picky", "quick"]
     shown_at = browser.evaluate("document.body.dataset.snapshotAt")
     assert shown_at == browser.evaluate("window.hubEvent.at.toFixed(6)")
     _check_screenshot(tmp_path, browser)
@@ -141,6 +143,21 @@ def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     wait_until(lambda: browser.evaluate("document.getElementById('banner').hidden") and
                float(browser.evaluate("document.body.dataset.snapshotAt")) > restarted, 20,
                "the page to reconnect to the restarted hub")  # fmt: skip
+    _check_detail(browser, rejected)
+
+
+def _check_detail(browser: Chromium, rejected: dict[str, Any]) -> None:
+    """Clicking a consumer opens its detail: larger charts, an hour's, its dead letters, live."""
+    browser.evaluate("document.querySelector('a[href=\"/?consumer=picky\"]').click()")
+    opened = "location.search == '?consumer=picky' && document.readyState == 'complete'"
+    wait_until(lambda: browser.evaluate(opened), 20, "the detail page")
+    text = browser.evaluate("document.body.innerText")
+    assert "Last hour" in text and rejected["msg_id"] in text and "org.test.bad" in text
+    assert browser.evaluate("document.querySelector('svg.chart').getAttribute('width')") == "900"
+    shown = float(browser.evaluate("document.body.dataset.snapshotAt"))
+    wait_until(lambda: float(browser.evaluate("document.body.dataset.snapshotAt")) > shown, 10,
+               "the detail to update live")  # fmt: skip
+    assert browser.evaluate("[...document.querySelectorAll('#rows tbody tr')].length") == 1
 
 
 def _check_screenshot(tmp_path: Path, browser: Chromium) -> None:
