@@ -129,11 +129,11 @@ def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     ) == ["slow", "picky", "quick"]
     shown_at = browser.evaluate("document.body.dataset.snapshotAt")
     assert shown_at == browser.evaluate("window.hubEvent.at.toFixed(6)")
-    _check_screenshot(tmp_path, browser)
     _speed(control, 0)
     peak = doc["consumers"]["slow"]["backlog"]
     wait_until(lambda: _last_backlog(browser) == 0, 60, "the backlog chart to fall to 0")
     assert max(browser.evaluate("window.hubEvent.history.consumers.slow.backlog.fine")) >= peak
+    _check_screenshot(tmp_path, browser)  # the chart's rise, plateau and fall
     assert hub.stop() == 0
     wait_until(lambda: browser.evaluate("!document.getElementById('banner').hidden"), 15,
                "the unreachable banner")  # fmt: skip
