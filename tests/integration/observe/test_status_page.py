@@ -97,8 +97,7 @@ def _page_row(browser: Chromium) -> dict[str, str]:
 def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     tmp_path: Path, publisher: TestPublisher, hubs: list[HubProcess], browser: Chromium
 ) -> None:
-    """The page equals /status, its backlog chart rises then falls, a screenshot is drawn, and
-    /events reconnects by itself once the hub is back on the same port."""
+    """The page equals /status, its chart rises and falls, it reconnects after a restart."""
     config = _config(tmp_path, publisher, free_port())
     config["consumers"]["picky"] = {"class": "tests.plugins:Rejecter"}
     control = tmp_path / "control"
@@ -109,41 +108,49 @@ def test_page_in_chromium_follows_the_backlog_and_comes_back_after_a_restart(
     assert hub.status_url
     browser.open(hub.status_url + "/")
     wait_until(lambda: browser.evaluate("Boolean(window.hubEvent)"), 20, "the first event")
+    _rise(browser, publisher)
+    doc = _frozen(hub, control)
+    _check_same_as_status(browser, hub, doc)
+    _speed(control, 0)
+    wait_until(lambda: _last_backlog(browser) == 0, 60, "the backlog chart to fall to 0")
+    fine = browser.evaluate("window.hubEvent.history.consumers.slow.backlog.fine")
+    assert max(fine) >= doc["consumers"]["slow"]["backlog"]
+    _check_screenshot(tmp_path, browser)  # the chart's rise, plateau and fall
+    assert hub.stop() == 0
+    wait_until(lambda: browser.evaluate("!document.getElementById('banner').hidden"), 15,
+               "the unreachable banner")  # fmt: skip
+    restarted = time.time()
+    hubs.append(HubProcess(tmp_path, config, name="again").start())
+    wait_until(lambda: browser.evaluate("document.getElementById('banner').hidden") and
+               float(browser.evaluate("document.body.dataset.snapshotAt")) > restarted, 20,
+               "the page to reconnect to the restarted hub")  # fmt: skip
+    _check_detail(browser, rejected)
+
+
+def _rise(browser: Chromium, publisher: TestPublisher) -> None:
+    """Publish faster than the slow consumer works until the chart's last point rose 5 times."""
     seen = [_last_backlog(browser)]
 
-    def rising() -> bool:  # over at least five points: a line of them on the chart
+    def rising() -> bool:
         publisher.send({"topic": "org.test.x", "msg": {}})  # 50/s in, 5/s out
         if _last_backlog(browser) > seen[-1]:
             seen.append(_last_backlog(browser))
         return len(seen) > 5
 
     wait_until(rising, 30, "the backlog chart's last point to rise")
-    doc = _frozen(hub, control)
+
+
+def _check_same_as_status(browser: Chromium, hub: HubProcess, doc: dict[str, Any]) -> None:
+    """With the backlog held still, the page's row and order are /status's."""
     wait_until(lambda: _last_backlog(browser) == doc["consumers"]["slow"]["backlog"], 10,
                "the page to show the frozen backlog")  # fmt: skip
     row, status = _page_row(browser), hub.status()["consumers"]["slow"]
     assert row["backlog"] == str(status["backlog"]) and row["failed"] == str(status["failed"])
     assert row["dead_letters"] == str(status["dead_letters"]) and row["name"] == "slow"
-    assert browser.evaluate(
-        "[...document.querySelectorAll('#rows tbody tr')].map(r => r.dataset.name)"
-    ) == ["slow", "picky", "quick"]
+    names = "[...document.querySelectorAll('#rows tbody tr')].map(r => r.dataset.name)"
+    assert browser.evaluate(names) == ["slow", "picky", "quick"]
     shown_at = browser.evaluate("document.body.dataset.snapshotAt")
     assert shown_at == browser.evaluate("window.hubEvent.at.toFixed(6)")
-    _speed(control, 0)
-    peak = doc["consumers"]["slow"]["backlog"]
-    wait_until(lambda: _last_backlog(browser) == 0, 60, "the backlog chart to fall to 0")
-    assert max(browser.evaluate("window.hubEvent.history.consumers.slow.backlog.fine")) >= peak
-    _check_screenshot(tmp_path, browser)  # the chart's rise, plateau and fall
-    assert hub.stop() == 0
-    wait_until(lambda: browser.evaluate("!document.getElementById('banner').hidden"), 15,
-               "the unreachable banner")  # fmt: skip
-    restarted = time.time()
-    again = HubProcess(tmp_path, config, name="again")
-    hubs.append(again.start())
-    wait_until(lambda: browser.evaluate("document.getElementById('banner').hidden") and
-               float(browser.evaluate("document.body.dataset.snapshotAt")) > restarted, 20,
-               "the page to reconnect to the restarted hub")  # fmt: skip
-    _check_detail(browser, rejected)
 
 
 def _check_detail(browser: Chromium, rejected: dict[str, Any]) -> None:
