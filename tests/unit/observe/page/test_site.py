@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,13 @@ def test_static_files_are_shipped_and_nothing_else() -> None:
     assert b"EventSource" in render_static(request)
     missing = DummyRequest([b"../site.py"])
     assert render_static(missing) == b"not found\n" and missing.responseCode == 404
+
+
+def test_nothing_is_fetched_from_elsewhere(tmp_path: Path) -> None:
+    """The page, its script and its style name no other host: everything is the hub's own."""
+    page, _ = _page(tmp_path)
+    texts = [page.render_page(DummyRequest([b""])).decode()]
+    texts += [render_static(DummyRequest([name])).decode() for name in (b"page.js", b"page.css")]
+    for text in texts:
+        assert not re.search(r"https?:|(src|href|url)\W*//", text)
+    page.stop()
