@@ -19,6 +19,8 @@ GOOD_CONSUMER = {"class": "recorder", "config": {"path": "/dev/null"}}
 
 def run_hub(tmp_path: Path, config: object, command: str = "run") -> subprocess.CompletedProcess:
     path = tmp_path / "hub.yaml"
+    if isinstance(config, dict):  # never the system's /var/lib/consumer-hub
+        config = {"state_dir": str(tmp_path / "state"), **config}
     path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
     return subprocess.run(
         [sys.executable, "-m", "hub", "--config", str(path), command],
@@ -46,7 +48,7 @@ CASES = [
      "endpoints: expected a ZeroMQ endpoint"),
     ("missing endpoints", {"consumers": {}}, 3, "endpoints: required key is missing"),
     ("unknown consumer key", base(consumers={"c": dict(GOOD_CONSUMER, thread=2)}), 3,
-     "consumers.c.thread: unknown key; valid keys are: batch_size, batch_wait_s, class, config, enabled"),
+     "consumers.c.thread: unknown key; valid keys are: batch_size, batch_wait_s, class, config"),
     ("not yaml", "endpoints: [\n", 3, "not valid YAML"),
     ("missing module", base(consumers={"c": {"class": "no_such_mod:C"}}), 4,
      "consumer 'c': cannot import module 'no_such_mod'"),
@@ -55,7 +57,7 @@ CASES = [
     ("unknown entry point", base(consumers={"c": {"class": "nope"}}), 4,
      "neither module:Class nor an entry point"),
     ("no consume", base(consumers={"c": {"class": "hub.consumer:Consumer"}}), 4,
-     "has no consume() method"),
+     "has no consume() or consume_batch() method"),
     ("empty topics", base(consumers={"c": dict(GOOD_CONSUMER, topics=[])}), 3,
      "consumers.c.topics: expected a non-empty list"),
 ]  # fmt: skip
