@@ -194,6 +194,8 @@ class HubConfig:
     publish_to: str | None = field(default=None, metadata={"check": _transport})
     zmq: ZmqConfig = field(default_factory=ZmqConfig)
     max_message_bytes: int = field(default=1_048_576, metadata={"check": positive()})
+    max_topic_bytes: int = field(default=255, metadata={"check": positive()})  # AMQP's own cap
+    max_json_depth: int = field(default=64, metadata={"check": positive()})
     shutdown_timeout_s: float = field(default=30.0, metadata={"check": positive()})
     status: StatusConfig = field(default_factory=StatusConfig)
     state_dir: str = DEFAULT_STATE_DIR  # load_config: $STATE_DIRECTORY first, when systemd sets it

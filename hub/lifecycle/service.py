@@ -38,7 +38,7 @@ from hub.routing.topics import subscriptions
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
 from hub.transports.amqp.source import BrokerSource
-from hub.transports.zeromq.codec import decode
+from hub.transports.zeromq.codec import limited_decode
 from hub.transports.zeromq.gaps import GapTracker
 from hub.workers.report import Report
 from hub.workers.workqueue import WorkQueue
@@ -102,7 +102,7 @@ class HubService:
         gaps = GapTracker(self.stats, lambda: self.input.subscribed)
         return Enqueuer(
             router=self.router,
-            decode=decode,
+            decode=limited_decode(config),
             log=self.durable.store,
             stats=self.stats,
             bad_input=BadInputLog(self.reactor.seconds),

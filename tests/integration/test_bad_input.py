@@ -30,6 +30,8 @@ BAD_CASES: dict[str, list[bytes]] = {
     "no_msg": [TOPIC, orjson.dumps({"topic": TOPIC.decode(), "body": {}})],
     "topic_mismatch": [TOPIC, orjson.dumps({"topic": "org.other", "msg": {}})],
     "oversize": [TOPIC, orjson.dumps({"topic": TOPIC.decode(), "msg": "x" * 5000})],
+    "topic_length": [b"org." + b"x" * 200, b'{"msg": {}}'],
+    "depth": [TOPIC, b'{"msg": ' + b"[" * 40 + b"]" * 40 + b"}"],
 }
 EXPECTED_CAUSES = {
     "frames": 2,
@@ -39,6 +41,8 @@ EXPECTED_CAUSES = {
     "no_msg": 1,
     "topic_mismatch": 1,
     "oversize": 1,
+    "topic_length": 1,
+    "depth": 1,
 }
 
 
@@ -47,7 +51,8 @@ def test_each_kind_of_bad_input_is_counted_and_the_good_ones_around_it_delivered
 ) -> None:
     """Every malformed case between valid messages: all valid delivered, each bad one counted."""
     path = tmp_path / "good.jsonl"
-    config = hub_config(publisher.endpoint, {"r": recorder(path)}, max_message_bytes=4096)
+    config = hub_config(publisher.endpoint, {"r": recorder(path)}, max_message_bytes=4096,
+                        max_topic_bytes=100, max_json_depth=16)  # fmt: skip
     hub = HubProcess(tmp_path, config)
     hubs.append(hub.start())
     publisher.wait_subscribed()
@@ -60,8 +65,8 @@ def test_each_kind_of_bad_input_is_counted_and_the_good_ones_around_it_delivered
     records = wait_records(path, len(sent))
     assert [r["msg_id"] for r in records] == [e["msg_id"] for e in sent]
     status = wait_until(
-        lambda: s if sum((s := hub.status())["hub"]["decode_errors"].values()) == 9 else None,
-        what="9 decode errors counted",
+        lambda: s if sum((s := hub.status())["hub"]["decode_errors"].values()) == 11 else None,
+        what="11 decode errors counted",
     )
     assert status["hub"]["decode_errors"] == EXPECTED_CAUSES
     assert status["consumers"]["r"]["done"] == len(sent)

@@ -12,25 +12,41 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import orjson
 
+from hub.config import HubConfig
 from hub.errors import DecodeError
 from hub.message import Message
+from hub.transports.jsondepth import deeper_than
 
-# Every cause a message can be rejected for, in the order they are checked.
-CAUSES = ("frames", "oversize", "utf8", "json", "not_object", "no_msg", "topic_mismatch")
+# Every cause a message can be rejected for, in the order they are checked: the limits first
+# (frames, oversize, topic_length, depth), before a byte is decoded.
+CAUSES = ("frames", "oversize", "topic_length", "depth", "utf8", "json", "not_object", "no_msg",
+          "topic_mismatch")  # fmt: skip
+UNLIMITED = 1 << 62
 
 
-def decode(frames: list[bytes], max_bytes: int, received_at: float) -> Message:
-    """Validate and decode one multipart message; raise `DecodeError` naming the cause."""
+def decode(
+    frames: list[bytes],
+    max_bytes: int,
+    received_at: float,
+    *,
+    max_topic_bytes: int = UNLIMITED,
+    max_depth: int = UNLIMITED,
+) -> Message:
+    """Validate and decode one multipart message; raise `DecodeError` naming the cause.
+
+    Every limit is checked on the raw frames, before decoding: the frame count (fedmsg's two),
+    the size of both (``max_bytes``), the topic's (``max_topic_bytes``), the JSON nesting depth
+    (``max_depth``; `hub.transports.jsondepth`)."""
     if len(frames) != 2:
         raise DecodeError("frames", f"expected 2 frames [topic, envelope], got {len(frames)}")
     raw_topic, payload = frames
-    size = len(raw_topic) + len(payload)
-    if size > max_bytes:
-        raise DecodeError("oversize", f"{size} bytes is over the limit of {max_bytes}")
+    _check_limits(raw_topic, payload, max_bytes, max_topic_bytes, max_depth)
     try:
         topic = raw_topic.decode("utf-8")
         envelope = orjson.loads(payload)
@@ -46,7 +62,22 @@ def decode(frames: list[bytes], max_bytes: int, received_at: float) -> Message:
     claimed = envelope.get("topic", topic)
     if claimed != topic:
         raise DecodeError("topic_mismatch", f"topic frame {topic!r} but envelope says {claimed!r}")
-    return Message(topic, envelope, received_at, size)
+    return Message(topic, envelope, received_at, len(raw_topic) + len(payload))
+
+
+def limited_decode(config: HubConfig) -> Callable[[list[bytes], int, float], Message]:
+    """`decode` with the configuration's topic-length and depth limits (the hub's input)."""
+    return partial(decode, max_topic_bytes=config.max_topic_bytes, max_depth=config.max_json_depth)
+
+
+def _check_limits(topic: bytes, payload: bytes, max_bytes: int, max_topic: int, depth: int) -> None:
+    size = len(topic) + len(payload)
+    if size > max_bytes:
+        raise DecodeError("oversize", f"{size} bytes is over the limit of {max_bytes}")
+    if len(topic) > max_topic:
+        raise DecodeError("topic_length", f"a {len(topic)}-byte topic, over {max_topic}")
+    if deeper_than(payload, depth):
+        raise DecodeError("depth", f"JSON nested deeper than {depth}")
 
 
 class Encoder:

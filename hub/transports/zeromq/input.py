@@ -62,7 +62,8 @@ def receive(sock: zmq.SyncSocket, limit: int) -> Batch:
     part follows, then copied to ``bytes``: cheaper than ``recv_multipart``, which asks
     ``getsockopt(RCVMORE)`` per part and converts the option through an ``Enum`` each time
     (2.7 -> 1.9 µs a two-part message; docs/benchmarks.md). The parts of a multipart message
-    arrive together, so only the first ``recv`` can raise ``zmq.Again``.
+    arrive together, so only the first ``recv`` can raise ``zmq.Again``. Parts past the third
+    are counted but not copied (``b""``): the message is refused for its frame count anyway.
     """
     batch: Batch = []
     recv = sock.recv
@@ -72,7 +73,7 @@ def receive(sock: zmq.SyncSocket, limit: int) -> Batch:
             frames = [frame.bytes]
             while frame.more:
                 frame = recv(zmq.NOBLOCK, copy=False)
-                frames.append(frame.bytes)
+                frames.append(frame.bytes if len(frames) < 3 else b"")
             batch.append(frames)
     except zmq.Again:
         pass

@@ -60,3 +60,25 @@ def test_encoder_builds_a_complete_fedmsg_envelope() -> None:
     assert first.body == {"k": 1} and first.msg_id and first.timestamp
     assert (first.envelope["i"], second.envelope["i"]) == (1, 2)
     assert first.envelope["username"] == "bot"
+
+
+@pytest.mark.parametrize(
+    ("raw", "cause"),
+    [
+        ([b"a" * 11, b'{"msg": 1}'], "topic_length"),
+        ([b"a.b", b'{"msg": [[[[1]]]]}'], "depth"),
+        ([b"a" * 11, b'{"msg": [[[[' + b"1" * 200 + b"]]]]}"], "oversize"),  # size first
+    ],
+)
+def test_limits_are_checked_before_decoding(raw: list[bytes], cause: str) -> None:
+    """Topic length, nesting depth and size each refuse a message under their own cause."""
+    with pytest.raises(DecodeError) as info:
+        decode(raw, 200, 0.0, max_topic_bytes=10, max_depth=4)
+    assert info.value.cause == cause
+    assert cause in CAUSES
+
+
+def test_a_message_at_every_limit_decodes() -> None:
+    """Exactly max_topic_bytes and exactly max_depth deep is still accepted."""
+    message = decode([b"a" * 10, b'{"msg": [[[1]]]}'], 200, 0.0, max_topic_bytes=10, max_depth=4)
+    assert message.body == [[[1]]]
