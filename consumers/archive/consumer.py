@@ -54,7 +54,7 @@ class Archive(Consumer):
             )
         url = self.config.get("url") or default_url(self.hub.state_dir, self.name)
         if "://" not in url:
-            Path(url).parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+            Path(url).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.store = ArchiveStore(database_url(str(url)))
         self.concerns = Concerns(bool(self.config.get("users_and_packages", True)))
         self.concerns.start()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
+
+from hub.storage.private import private_text
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,7 @@ class CursorFile:
         """Save ``cursors`` when they changed; return True when written."""
         if cursors == self.saved:
             return False
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(cursors, f, sort_keys=True)
-            f.flush()
-            if self.fsync:
-                os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        private_text(self.path, json.dumps(cursors, sort_keys=True), fsync=self.fsync)
         self.saved = dict(cursors)
         self.commits += 1
         return True

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import DeadLetterError
+from hub.storage.private import create_private
 from hub.workers.delivery import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,13 @@ class DeadLetterStore:
 
     def open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            create_private(self.path)  # before SQLite: its -wal and -shm files take its mode
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise DeadLetterError(f"cannot open {self.path}: {exc}") from exc
         self._db = db
 

@@ -30,6 +30,7 @@ from hub.config import HubConfig
 from hub.routing.topics import TopicMatcher
 from hub.storage.committer import Committer, save
 from hub.storage.cursors import CursorFile
+from hub.storage.private import make_private
 from hub.storage.spool import Spool
 from hub.storage.store import SegmentLog
 from hub.workers.workqueue import WorkQueue
@@ -72,7 +73,7 @@ class Durable:
 
     def open(self) -> None:
         """Load the cursors, recover the log, start the committer thread."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.state_dir)  # may raise UnsafeStateDir, naming it
         self.saved = self.cursors.load()
         self.store.open(min_next_seq=max([0, *self.saved.values()]))
         self.committer = Committer(self.cursors, self._report)

@@ -71,7 +71,7 @@ class SegmentLog:
     def open(self, min_next_seq: int = 0) -> None:
         """Recover the log (truncating a torn tail) and open the last segment for appending."""
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.segments = list_segments(self.directory)
             self._recover_tail(min_next_seq)
         except OSError as exc:
@@ -101,7 +101,7 @@ class SegmentLog:
 
     def _new_segment(self) -> None:
         path = self.directory / f"{self.next_seq:020d}{SUFFIX}"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o640)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o600)
         old = self._fd  # from here on nothing raises: the new segment is in use
         with self.syncer.lock:
             self._fd, self._size = fd, 0

@@ -124,3 +124,14 @@ def test_dropin_errors_name_the_dropin_file(tmp_path: Path) -> None:
     result = run_hub(tmp_path, base(), "check")
     assert result.returncode == 3
     assert "hub.d/20-x.yaml: consumers.c.threads: expected" in result.stderr
+
+
+def test_a_state_dir_others_can_write_stops_start_up_naming_it(tmp_path: Path) -> None:
+    """A world-writable state_dir (dead letters hold message bodies) is refused: exit 3."""
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o777)
+    result = run_hub(tmp_path, base(state_dir=str(state)))
+    assert result.returncode == 3, result.stderr
+    assert f"state_dir {state} is writable by others (mode 0777)" in result.stderr
+    assert not (state / "log").exists()  # refused before anything was written there

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
+
+from hub.storage.private import private_text
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,8 @@ class BoundKeys:
         if self.path is None:
             return
         record = {queue: list(keys) for queue, keys in sorted(self._loaded().items())}
-        tmp = self.path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(record, indent=1) + "\n")
-            os.replace(tmp, self.path)
+            private_text(self.path, json.dumps(record, indent=1) + "\n")
         except OSError as exc:
             log.warning("cannot write %s: %s (stale AMQP bindings may stay after a restart)",
                         self.path, exc)  # fmt: skip
