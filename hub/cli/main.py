@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from hub import __version__
-from hub.cli import bus, completion, console, deadletters, import_config, install_units, query
+from hub.cli import (
+    bus,
+    completion,
+    console,
+    deadletters,
+    import_config,
+    install_units,
+    keygen,
+    query,
+)
 from hub.config import DEFAULT_PATH, HubConfig, load_config
 from hub.errors import ConfigError, HubError
 from hub.observe.logsetup import setup_logging
@@ -36,7 +45,8 @@ exit codes:
   3  bad configuration     7  query: the archive cannot be read"""
 # the commands that read no configuration file, or only when an option does not replace it
 STANDALONE = {**console.COMMANDS, **import_config.COMMANDS, **bus.COMMANDS,
-              **install_units.COMMANDS, **completion.COMMANDS, **query.COMMANDS}  # fmt: skip
+              **install_units.COMMANDS, **completion.COMMANDS, **query.COMMANDS,
+              **keygen.COMMANDS}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_config.add_parser(sub)
     install_units.add_parser(sub)
     completion.add_parser(sub, parser)
+    keygen.add_parser(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from hub.config.archive import check_archive_raw
+from hub.config.crypto import checked_crypto
 from hub.config.fedmsg import resolve_fedmsg
 from hub.config.schema import DEFAULT_STATE_DIR, HubConfig
 from hub.config.transports import Error, resolve
@@ -64,10 +65,12 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> HubConfig:
 
 def _resolved(config: HubConfig, error: Error) -> HubConfig:
     """The transports decided (`hub.config.transports`), ``status.archive_raw`` checked
-    (`hub.config.archive`), the fedmsg section read."""
+    (`hub.config.archive`), the fedmsg section read, the crypto section checked
+    (`hub.config.crypto`)."""
     config = resolve(config, error)
     check_archive_raw(config, error)
-    return dataclasses.replace(config, fedmsg=resolve_fedmsg(config.fedmsg, error))
+    fedmsg = resolve_fedmsg(config.fedmsg, error)
+    return dataclasses.replace(config, fedmsg=checked_crypto(config.crypto, fedmsg, error))
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:

@@ -59,6 +59,29 @@ def _topics(values: tuple[str, ...] | None) -> None:
         raise ValueError("a non-empty list of non-empty topic patterns")
 
 
+def _key_paths(values: tuple[str, ...]) -> None:
+    if not values or not all(values):
+        raise ValueError("a non-empty list of public key files (*.key) or directories of them")
+
+
+@dataclass(frozen=True)
+class CurveSocketConfig:
+    """``zmq.curve.sub`` or ``zmq.curve.pub``: the socket is a CURVE server with the hub's key
+    pair (``consumer-hub keygen``); only peers whose public key is listed get in."""
+
+    secret_key: str  # the hub's .key_secret file
+    allow: tuple[str, ...] = field(metadata={"check": _key_paths})  # *.key files or directories
+
+
+@dataclass(frozen=True)
+class CurveConfig:
+    """``zmq.curve``: CURVE for the SUB socket (publishers let in) and the PUB socket
+    (subscribers let in), each on its own; a socket with none speaks plain ZeroMQ."""
+
+    sub: CurveSocketConfig | None = None
+    pub: CurveSocketConfig | None = None
+
+
 @dataclass(frozen=True)
 class ZmqConfig:
     """Socket options of the SUB socket (and the PUB socket behind ``hub.publish``)."""
@@ -72,6 +95,28 @@ class ZmqConfig:
     tcp_keepalive_interval_s: int = field(default=10, metadata={"check": positive()})
     tcp_keepalive_count: int = field(default=6, metadata={"check": positive()})
     batch_size: int = field(default=250, metadata={"check": positive()})
+    curve: CurveConfig = field(default_factory=CurveConfig)
+
+
+def _local_file(value: str | None) -> None:
+    if value is not None and (not value or "://" in value):
+        raise ValueError("the path of a local PEM file (fetch a remote one to a file, on a timer)")
+
+
+@dataclass(frozen=True)
+class CryptoConfig:
+    """``crypto``: fedmsg's x509 message signatures, under fedmsg's own key names: checked on
+    every ZeroMQ message before it is routed, and put on what ``hub.publish()`` sends."""
+
+    validate_signatures: bool = False
+    ca_cert_location: str | None = field(default=None, metadata={"check": _local_file})
+    crl_location: str | None = field(default=None, metadata={"check": _local_file})
+    crl_cache_expiry: float = field(default=3600.0, metadata={"check": positive()})  # CA and CRL
+    routing_policy: dict[str, tuple[str, ...]] = field(default_factory=dict)  # topic -> names
+    routing_nitpicky: bool = False  # a topic routing_policy does not name is refused
+    sign_messages: bool = False
+    ssldir: str = "/etc/pki/fedmsg"  # <ssldir>/<certname>.crt and .key sign
+    certname: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +249,7 @@ class HubConfig:
     upstream_gaps: bool = True
     statsd: StatsdConfig = field(default_factory=StatsdConfig)
     fedmsg: dict[str, Any] = field(default_factory=dict)  # resolved: `hub.config.fedmsg`
+    crypto: CryptoConfig = field(default_factory=CryptoConfig)
     log_level: str = field(  # any case in the file; upper case here
         default="INFO",
         metadata={"normalize": str.upper, "check": one_of("DEBUG", "INFO", "WARNING", "ERROR")},

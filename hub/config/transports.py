@@ -8,6 +8,7 @@ built the dataclasses. A configuration has ZeroMQ (``endpoints``), AMQP (``amqp`
   RabbitMQ's 30-minute consumer ack timeout;
 - a consumer's ``source`` defaults to the only transport configured and is required when both
   are; it must name a configured one; ``ordered: true`` needs ``source: amqp``;
+- ``zmq.curve.sub`` needs ``endpoints``, ``zmq.curve.pub`` a ``publish_endpoint``;
 - ``publish_to`` likewise defaults to the only transport, is required with both, and
   ``publish_to: zmq`` needs a ``publish_endpoint``.
 
@@ -42,10 +43,19 @@ def resolve(config: HubConfig, error: Error) -> HubConfig:
     }
     if "amqp" in {c.source for c in consumers.values()}:
         _within_ack_timeout(config, error)
+    _curve_sockets(config, error)
     publish_to = _chosen(config.publish_to, have, ("publish_to",), error)
     if config.publish_to == "zmq" and config.publish_endpoint is None:  # said so, not defaulted
         raise error(("publish_to",), "zmq needs publish_endpoint")
     return dataclasses.replace(config, consumers=consumers, publish_to=publish_to)
+
+
+def _curve_sockets(config: HubConfig, error: Error) -> None:
+    """CURVE for a socket the configuration does not open is a mistake, not a no-op."""
+    if config.zmq.curve.sub is not None and not config.endpoints:
+        raise error(("zmq", "curve", "sub"), "needs endpoints (the SUB socket)")
+    if config.zmq.curve.pub is not None and config.publish_endpoint is None:
+        raise error(("zmq", "curve", "pub"), "needs publish_endpoint (the PUB socket)")
 
 
 ACK_TIMEOUT_S = 1800.0  # RabbitMQ's consumer_timeout default: an unacked delivery for longer

@@ -22,7 +22,10 @@ goes back to the queue (never dropped: the broker keeps it); a new or changed on
 its ``setup()`` returned, its changed topics' keys bound and its old ones unbound. A change of
 ``source``, or of an AMQP consumer's ``ordered``, is refused. Settings other than consumers and
 ``log_level`` (endpoints, sockets, producers, status, statsd, limits) need a restart; a reload
-logs which of them it left alone.
+logs which of them it left alone. Every reload re-reads the CURVE public keys allowed in (the
+files and directories ``zmq.curve.*.allow`` names: a key added to or removed from a directory
+counts from the next handshake on), before anything is touched: one that cannot be read
+rejects the reload.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class Reloadable(Protocol):
     def set_routes(self, routes: Mapping[str, tuple[LoadedConsumer, WorkQueue]]) -> None: ...
     def forget_consumer(self, name: str) -> None: ...
     def count_dropped(self, name: str, cause: str, count: int) -> None: ...
+    def prepare_reload(self, config: HubConfig) -> Callable[[], list[str]]: ...
 
 
 class Reloader:
@@ -156,6 +160,7 @@ class Reloader:
             new = self.load(self.config_path)
             diff = diff_consumers(old.enabled_consumers, new.enabled_consumers)
             refuse_unreloadable(old, new, diff)
+            rekey = self.service.prepare_reload(new)  # CURVE keys, CA and CRL: read now
             fresh = self._load_plugins(new, diff)
         except (ConfigError, PluginLoadError) as err:
             log.error("reload rejected, keeping the running configuration: %s", err)
@@ -167,8 +172,9 @@ class Reloader:
             log.warning("reload: changes to %s need a restart; ignored", ", ".join(ignored))
         set_level(new.log_level)
         self.service.apply_config(live_config(old, new))
+        rekeyed = rekey()
         failed = await self._apply(diff, fresh)
-        summary = _summary(diff, failed)
+        summary = "; ".join([_summary(diff, failed), *rekeyed])
         log.info("reload applied from %s: %s", new.source, summary)
         return ReloadResult(not failed, summary)
 

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from hub.config import ConsumerConfig, HubConfig
+from hub.config import ConsumerConfig, CurveConfig, CurveSocketConfig, HubConfig
 from hub.errors import ConfigError
 
 LIVE_FIELDS = frozenset({"consumers", "log_level", "source"})
@@ -39,7 +39,9 @@ def diff_consumers(
 
 
 def restart_only_changes(old: HubConfig, new: HubConfig) -> list[str]:
-    """Top-level settings that differ but are applied only by a restart."""
+    """Top-level settings that differ but are applied only by a restart (``zmq``: apart from
+    the CURVE keys allowed in, which a reload applies)."""
+    old, new = _restart_part(old), _restart_part(new)
     return [
         f.name
         for f in dataclasses.fields(HubConfig)
@@ -48,10 +50,38 @@ def restart_only_changes(old: HubConfig, new: HubConfig) -> list[str]:
 
 
 def live_config(old: HubConfig, new: HubConfig) -> HubConfig:
-    """The config now in force: the new consumers and log level, the old everything else."""
+    """The config now in force: the new consumers, log level and CURVE keys allowed in, the
+    old everything else."""
     return dataclasses.replace(
-        old, consumers=new.consumers, log_level=new.log_level, source=new.source
+        old,
+        consumers=new.consumers,
+        log_level=new.log_level,
+        source=new.source,
+        zmq=dataclasses.replace(old.zmq, curve=_allowed_from(old.zmq.curve, new.zmq.curve)),
     )
+
+
+def _restart_part(config: HubConfig) -> HubConfig:
+    """``config`` without what a reload applies inside ``zmq`` (the keys allowed in)."""
+    curve = config.zmq.curve
+    blank = CurveConfig(sub=_allowing(curve.sub, ()), pub=_allowing(curve.pub, ()))
+    return dataclasses.replace(config, zmq=dataclasses.replace(config.zmq, curve=blank))
+
+
+def _allowed_from(old: CurveConfig, new: CurveConfig) -> CurveConfig:
+    """``old``'s sockets with ``new``'s ``allow`` lists where ``new`` has the socket too."""
+    return CurveConfig(
+        sub=_allowing(old.sub, new.sub.allow if new.sub else None),
+        pub=_allowing(old.pub, new.pub.allow if new.pub else None),
+    )
+
+
+def _allowing(
+    socket: CurveSocketConfig | None, allow: tuple[str, ...] | None
+) -> CurveSocketConfig | None:
+    if socket is None or allow is None:
+        return socket
+    return dataclasses.replace(socket, allow=allow)
 
 
 def refuse_unreloadable(old: HubConfig, new: HubConfig, diff: ConsumerDiff) -> None:

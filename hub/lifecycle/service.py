@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import zmq
@@ -20,7 +20,9 @@ from twisted.internet import defer
 
 from hub.config import ConsumerConfig, HubConfig
 from hub.lifecycle.consumers import Consumers
+from hub.lifecycle.intake import Intake
 from hub.lifecycle.producers import Producers
+from hub.lifecycle.security import Security
 from hub.lifecycle.timers import Every, stopped
 from hub.lifecycle.transports import Transports
 from hub.observe.archive_raw import status_server
@@ -30,16 +32,13 @@ from hub.observe.stats import Stats
 from hub.observe.statsd import StatsdSink
 from hub.observe.stuck import StuckWatch
 from hub.plugins.loader import LoadedConsumer, load_consumer, load_consumers
-from hub.routing.badinput import BadInputLog
-from hub.routing.enqueuer import Batch, Enqueuer
+from hub.routing.enqueuer import Batch
 from hub.routing.replay import DeadLetterReplay
 from hub.routing.router import Route, Router
 from hub.routing.topics import subscriptions
 from hub.storage.deadletters import DeadLetterStore
 from hub.storage.durable import Durable
 from hub.transports.amqp.source import BrokerSource
-from hub.transports.zeromq.codec import limited_decode
-from hub.transports.zeromq.gaps import GapTracker
 from hub.workers.report import Report
 from hub.workers.workqueue import WorkQueue
 
@@ -61,25 +60,24 @@ class HubService:
         self.durable = Durable(config, reactor.callFromThread)
         self.dead_letters = DeadLetterStore(self.durable.state_dir / "deadletters.sqlite")
         self.failed: defer.Deferred[None] = defer.Deferred()  # errback: a defect stopped input
+        self.security = Security(config, reactor, self.context)  # may raise ConfigError
         self.transports = Transports(
             config, reactor, context=self.context, on_batch=self._on_batch,
-            on_failure=self.failed.errback,
+            on_failure=self.failed.errback, security=self.security,
         )  # fmt: skip
         self.input = self.transports.zmq
         self.broker_queues = self.transports  # a reload's AMQP side (consume, cancel, release)
         self.publisher = self.transports.output
         self.router = Router()
-        self.enqueuer = self._enqueuer()
+        self.intake = Intake(config, reactor, router=self.router, durable=self.durable,
+                             stats=self.stats, input=self.input, verifier=self.security.verifier,
+                             on_failure=self.failed.errback)  # fmt: skip
+        self.enqueuer = self.intake.enqueuer
         self.consumers = self._consumers()
         self.producers = Producers(reactor, self.publisher)
         self.snapshotter = self._snapshotter()
         self.stuck = StuckWatch(lambda: self.consumers)
-        self.replay = DeadLetterReplay(
-            store=self.dead_letters,
-            inject=self.enqueuer.inject,
-            routed=lambda name: name in self.router.routes,
-            replayed=self.stats.on_dead_letter_replayed,
-        )
+        self.replay = self._replay()
         self.status = status_server(
             reactor, config, snapshot=self.snapshot, readiness=self.readiness
         )
@@ -93,24 +91,17 @@ class HubService:
         self.ready = False
         self._stopping: defer.Deferred[None] | None = None
 
+    def _replay(self) -> DeadLetterReplay:
+        return DeadLetterReplay(
+            store=self.dead_letters,
+            inject=self.enqueuer.inject,
+            routed=lambda name: name in self.router.routes,
+            replayed=self.stats.on_dead_letter_replayed,
+        )
+
     def _broker_source(self, consumer: LoadedConsumer) -> BrokerSource:
         limit = self.config.max_message_bytes
         return self.transports.broker_source(consumer, counts=self.stats, max_message_bytes=limit)
-
-    def _enqueuer(self) -> Enqueuer:
-        config = self.config
-        gaps = GapTracker(self.stats, lambda: self.input.subscribed)
-        return Enqueuer(
-            router=self.router,
-            decode=limited_decode(config),
-            log=self.durable.store,
-            stats=self.stats,
-            bad_input=BadInputLog(self.reactor.seconds),
-            input=self.input,
-            max_message_bytes=config.max_message_bytes,
-            max_disk_bytes=self.durable.max_disk_bytes,
-            observe=gaps.observe if config.upstream_gaps else None,
-        )
 
     def _consumers(self) -> Consumers:
         return Consumers(
@@ -126,13 +117,15 @@ class HubService:
         )
 
     def _snapshotter(self) -> Snapshotter:
+        figures = [self.durable.hub_snapshot, self.publisher.figures, self.security.figures,
+                   self.intake.figures]  # fmt: skip
         return Snapshotter(
             stats=self.stats,
             lives=lambda: self.consumers,
             log_end=lambda: self.durable.store.next_seq,
             input_connected=lambda: self.input_connected,
             paused_since=lambda: self.enqueuer.paused_since,
-            hub_figures=[self.durable.hub_snapshot, self.publisher.figures],
+            hub_figures=figures,
             consumer_figures=[self.durable.snapshot, *self.consumers.figures()],
             reasons=[self._not_ready, self.producers.not_ready],
             sections={"producers": self.producers.snapshot},
@@ -216,10 +209,14 @@ class HubService:
     def count_dropped(self, name: str, cause: str, count: int) -> None:
         self.stats.on_dropped(name, cause, count)
 
+    def prepare_reload(self, config: HubConfig) -> Callable[[], list[str]]:
+        """What every reload re-reads (`hub.lifecycle.security`); may raise ConfigError."""
+        return self.security.prepare(config, self.intake.gate)
+
     # -- the reactor's side of the data path -------------------------------------------------
 
     def _on_batch(self, batch: Batch) -> None:
-        self.enqueuer.on_batch(batch)
+        self.intake.on_batch(batch)
 
     def _on_report(self, name: str, report: Report) -> None:
         self.stats.on_report(name, report, time.monotonic())
@@ -246,6 +243,7 @@ class HubService:
         self.ready = False
         await self.producers.stop(self.config.shutdown_timeout_s)  # their last messages still flow
         await self.transports.stop_inputs()  # nothing new while the consumers drain
+        await self.intake.settled()  # what the signature gate holds is routed (or refused)
         memory, total = self.backlog()
         log.info("stopping: input closed; draining the %d message(s) in memory for up to "
                  "%.0f s; backlog %d in all (what is left waits in the log for the next start)",
@@ -253,6 +251,8 @@ class HubService:
         await self.consumers.drain_all(self.config.shutdown_timeout_s)
         await stopped(self.ticking)
         await self.transports.stop()  # what AMQP consumers left goes back to their queues
+        self.security.stop()
+        self.intake.stop()
         self.enqueuer.close()  # a batch the log refused: a last try, else counted as lost
         self.statsd.stop()  # one last flush: the final counts
         await stopped(self.committing)

@@ -19,6 +19,7 @@ import zmq
 from twisted.internet import defer
 
 from hub.config import HubConfig
+from hub.lifecycle.security import Security
 from hub.plugins.loader import LoadedConsumer
 from hub.transports.amqp.bound import FILE_NAME as BOUND_FILE
 from hub.transports.amqp.bound import BoundKeys
@@ -42,11 +43,13 @@ class Transports:
         context: zmq.SyncContext,
         on_batch: Callable[[Batch], None],
         on_failure: Callable[[Exception], None],
+        security: Security | None = None,
     ) -> None:
         self.config = config
-        self.zmq = ZmqInput(
-            reactor, context, config=config, on_batch=on_batch, on_failure=on_failure
-        )
+        self.curve = security.curve if security is not None else None
+        sign = security.sign if security is not None else None
+        self.zmq = ZmqInput(reactor, context, config=config, on_batch=on_batch,
+                            on_failure=on_failure, curve=self.curve)  # fmt: skip
         self.amqp = (
             AmqpInput(reactor, config.amqp, on_failure=on_failure,
                       bound=BoundKeys(Path(config.state_dir) / BOUND_FILE))
@@ -54,7 +57,7 @@ class Transports:
         )  # fmt: skip
         outputs: dict[str, Output] = {}
         if config.publish_endpoint is not None or config.publish_to == "zmq":
-            outputs["zmq"] = Publisher(reactor, context, config)
+            outputs["zmq"] = Publisher(reactor, context, config, self.curve, sign)
         if self.amqp is not None:
             amqp = self.amqp
             outputs["amqp"] = AmqpPublisher(reactor, lambda: amqp.connection)

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Batch = list[list[bytes]]  # raw messages, each a list of frames
 Entry = tuple[float, str, bytes, bytes]  # a log record: received_at, target, topic, envelope
 Decode = Callable[[list[bytes], int, float], Message]  # (frames, max bytes, received_at)
+Decoded = tuple[list[bytes], Message]  # a message and the frames it came in (for the log)
 
 
 class Log(Protocol):
@@ -95,29 +96,36 @@ class Enqueuer:
 
     def on_batch(self, batch: Batch) -> None:
         """Decode, log and route one batch of raw messages from the input."""
+        self.route(self.decoded(batch))
+
+    def decoded(self, batch: Batch) -> list[Decoded]:
+        """Each message of ``batch`` that decodes, with its frames; the rest counted, logged."""
         received_at = time.time()
-        enqueued_at = time.monotonic()
         self.stats.on_received(len(batch))
-        groups: dict[Decision, list[Item]] = {}  # in log order within each
-        entries: list[Entry] = []
-        decoded: list[Message] = []
-        seq = self.log.next_seq
-        unmatched = 0
-        cache, decide = self.router.cache, self.router.decide
         decode, limit = self.decode, self.max_message_bytes
+        out: list[Decoded] = []
         for frames in batch:
             try:
-                message = decode(frames, limit, received_at)
+                out.append((frames, decode(frames, limit, received_at)))
             except DecodeError as error:
                 self.stats.on_decode_error(error.cause)
                 self.bad_input.report(error, frames)
-                continue
-            decoded.append(message)
+        return out
+
+    def route(self, decoded: list[Decoded]) -> None:
+        """Log and route decoded messages (checked first, with `hub.signatures.gate`)."""
+        enqueued_at = time.monotonic()
+        groups: dict[Decision, list[Item]] = {}  # in log order within each
+        entries: list[Entry] = []
+        seq = self.log.next_seq
+        unmatched = 0
+        cache, decide = self.router.cache, self.router.decide
+        for frames, message in decoded:
             decision = cache.get(message.topic) or decide(message.topic)
             if not decision.routes:
                 unmatched += 1
                 continue
-            entries.append((received_at, "", frames[0], frames[1]))
+            entries.append((message.received_at, "", frames[0], frames[1]))
             items = groups.get(decision)
             if items is None:
                 items = groups[decision] = []
@@ -127,7 +135,7 @@ class Enqueuer:
         if unmatched:
             self.stats.on_unmatched(unmatched)
         if self.observe is not None:  # bookkeeping: after the consumers have their messages
-            self.observe(decoded)
+            self.observe([message for _, message in decoded])
 
     def inject(self, name: str, frames: list[bytes], received_at: float) -> bool:
         """Append one message for consumer ``name`` only (a replayed dead letter); False when

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 import yaml
 import zmq
+import zmq.auth
 
 from hub.data import load_samples
 
@@ -44,17 +45,27 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = 
 
 
 class TestPublisher:
-    """An XPUB socket bound on an ephemeral loopback port."""
+    """An XPUB socket bound on an ephemeral loopback port, or connected to ``connect``; a CURVE
+    client with ``curve`` (its own key file and the hub's): its subscriptions arrive once the
+    handshake succeeded, so ``wait_subscribed`` is the readiness handshake there too."""
 
     __test__ = False  # not a pytest class
 
-    def __init__(self) -> None:
+    def __init__(self, curve: tuple[Path, Path] | None = None, connect: str | None = None) -> None:
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.XPUB)
         self.socket.setsockopt(zmq.LINGER, 2000)
         self.socket.setsockopt(zmq.SNDHWM, 0)
-        port = self.socket.bind_to_random_port("tcp://127.0.0.1")
-        self.endpoint = f"tcp://127.0.0.1:{port}"
+        if curve is not None:
+            public, secret = zmq.auth.load_certificate(curve[0])
+            self.socket.curve_publickey, self.socket.curve_secretkey = public, secret
+            self.socket.curve_serverkey = zmq.auth.load_certificate(curve[1])[0]
+        if connect is not None:
+            self.socket.connect(connect)
+            self.endpoint = connect
+        else:
+            port = self.socket.bind_to_random_port("tcp://127.0.0.1")
+            self.endpoint = f"tcp://127.0.0.1:{port}"
         self.subscriptions: set[bytes] = set()
         self.counter = 0
 

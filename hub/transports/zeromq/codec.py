@@ -81,11 +81,18 @@ def _check_limits(topic: bytes, payload: bytes, max_bytes: int, max_topic: int, 
 
 
 class Encoder:
-    """Builds fedmsg envelopes for one publishing identity; safe to call from any thread."""
+    """Builds fedmsg envelopes for one publishing identity; safe to call from any thread.
+    With ``sign`` (`hub.signatures.signer.EnvelopeSigner.sign`), ``encode`` signs."""
 
-    def __init__(self, username: str | None = None, hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        username: str | None = None,
+        hostname: str | None = None,
+        sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.username = username
         self.hostname = hostname
+        self.sign = sign
         self._counter = itertools.count(1)  # next() on a count is atomic under the GIL
 
     def envelope(self, topic: str, body: Any) -> dict[str, Any]:
@@ -103,8 +110,9 @@ class Encoder:
         }
 
     def encode(self, topic: str, body: Any) -> list[bytes]:
-        """The two frames to send for ``body`` on ``topic``."""
-        return encode_envelope(self.envelope(topic, body))
+        """The two frames to send for ``body`` on ``topic`` (signed, with a signer)."""
+        envelope = self.envelope(topic, body)
+        return encode_envelope(self.sign(envelope) if self.sign else envelope)
 
     def forwarded(self, message: Message, marker: str) -> list[bytes]:
         """The frames that send ``message`` on as it is: its envelope (topic, msg, msg_id,

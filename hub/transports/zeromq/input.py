@@ -8,13 +8,16 @@ Bad input never raises out of ``on_batch`` (it is counted there); if anything el
 is a defect: input stops for good and ``on_failure`` is told, so the hub stops (exit 1, and
 systemd restarts it) instead of running on without input, as Twisted would leave it.
 `ConnectionMonitor` follows the socket's monitor events so ``connected`` tells whether any
-upstream is connected (a bound endpoint counts as connected once bound).
+upstream is connected (a bound endpoint counts as connected once bound; with CURVE, a peer
+counts once its handshake succeeded, and each failed one is reported to
+`hub.transports.zeromq.curve.Curve.refused`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import zmq
@@ -24,10 +27,17 @@ from zope.interface import implementer
 
 from hub.config import HubConfig
 from hub.errors import EndpointError
+from hub.transports.zeromq.curve import Curve
 
 log = logging.getLogger(__name__)
 
 Batch = list[list[bytes]]
+HANDSHAKE_SUCCEEDED = int(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+HANDSHAKE_FAILED: dict[int, str] = {  # a failed handshake's event -> why it is counted
+    int(zmq.EVENT_HANDSHAKE_FAILED_AUTH): "unknown_key",  # ZAP said no
+    int(zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL): "handshake",  # no CURVE, or the wrong server key
+    int(zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL): "handshake",
+}
 
 
 def apply_options(sock: zmq.SyncSocket, config: HubConfig) -> None:
@@ -92,8 +102,10 @@ class ZmqInput:
         config: HubConfig,
         on_batch: Callable[[Batch], None],
         on_failure: Callable[[Exception], None],
+        curve: Curve | None = None,
     ) -> None:
         self.reactor = reactor
+        self.curve = curve
         self.context = context
         self.config = config
         self.on_batch = on_batch
@@ -109,8 +121,10 @@ class ZmqInput:
         sock = self.socket = self.context.socket(zmq.SUB)
         apply_options(sock, self.config)
         sock.setsockopt(zmq.RCVHWM, self.config.zmq.rcvhwm)
+        curve = self.curve
+        refused = partial(curve.refused, "sub") if curve and curve.serve(sock, "sub") else None
         self.subscribe(prefixes)
-        self.monitor = ConnectionMonitor(self.reactor, sock, self.config.endpoints)
+        self.monitor = ConnectionMonitor(self.reactor, sock, self.config.endpoints, refused)
         self.monitor.start()
         attach(sock, self.config.endpoints)
         self.reactor.addReader(self)
@@ -191,19 +205,33 @@ class ZmqInput:
 class ConnectionMonitor:
     """Counts live upstream connections from the SUB socket's monitor events."""
 
-    def __init__(self, reactor: Any, sock: zmq.SyncSocket, endpoints: Iterable[str]) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        sock: zmq.SyncSocket,
+        endpoints: Iterable[str],
+        on_refused: Callable[[str, str], None] | None = None,
+        role: str = "input",
+    ) -> None:
         self.reactor = reactor
+        self.role = role
         self.sock = sock
         self.bound = any(e.startswith("bind:") for e in endpoints)
         self.peers = 0
+        self.on_refused = on_refused  # CURVE: (why, endpoint) of each failed handshake
+        self.handshaken: set[str] = set()  # CURVE: endpoints whose handshake succeeded
         self.pipe: zmq.SyncSocket | None = None
 
     @property
     def connected(self) -> bool:
+        if self.on_refused is not None:
+            return self.bound or bool(self.handshaken)
         return self.bound or self.peers > 0
 
     def start(self) -> None:
         events = zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED
+        if self.on_refused is not None:
+            events |= HANDSHAKE_SUCCEEDED | sum(HANDSHAKE_FAILED)
         self.pipe = self.sock.get_monitor_socket(events)
         self.reactor.addReader(self)
         self.reactor.callLater(0, self.doRead)  # edge-triggered: catch what is already there
@@ -224,13 +252,20 @@ class ConnectionMonitor:
                 event = recv_monitor_message(self.pipe, zmq.NOBLOCK)
             except zmq.Again:
                 return
-            endpoint = event["endpoint"].decode("utf-8", "replace")
-            if event["event"] == zmq.EVENT_CONNECTED:
-                self.peers += 1
-                log.info("input: connected to %s", endpoint)
-            elif event["event"] == zmq.EVENT_DISCONNECTED:
-                self.peers = max(0, self.peers - 1)
-                log.warning("input: disconnected from %s", endpoint)
+            self._event(event["event"], event["endpoint"].decode("utf-8", "replace"))
+
+    def _event(self, kind: int, endpoint: str) -> None:
+        if kind == zmq.EVENT_CONNECTED:
+            self.peers += 1
+            log.info("%s: connected to %s", self.role, endpoint)
+        elif kind == zmq.EVENT_DISCONNECTED:
+            self.peers = max(0, self.peers - 1)
+            self.handshaken.discard(endpoint)
+            log.warning("%s: disconnected from %s", self.role, endpoint)
+        elif kind == HANDSHAKE_SUCCEEDED:
+            self.handshaken.add(endpoint)
+        elif kind in HANDSHAKE_FAILED and self.on_refused is not None:
+            self.on_refused(HANDSHAKE_FAILED[kind], endpoint)
 
     def connectionLost(self, reason: object) -> None:
         pass

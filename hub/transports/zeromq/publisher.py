@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import zmq
@@ -28,7 +30,8 @@ from hub.errors import HubError, PublishFailed
 from hub.message import Message
 from hub.transports.base import BRIDGED
 from hub.transports.zeromq.codec import Encoder
-from hub.transports.zeromq.input import apply_options, attach
+from hub.transports.zeromq.curve import Curve
+from hub.transports.zeromq.input import ConnectionMonitor, apply_options, attach
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +41,21 @@ DROP_LOG_EVERY_S = 10.0
 class Publisher:
     """The hub's own PUB socket; a no-op-with-error when no ``publish_endpoint`` is set."""
 
-    def __init__(self, reactor: Any, context: zmq.SyncContext, config: HubConfig) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        context: zmq.SyncContext,
+        config: HubConfig,
+        curve: Curve | None = None,
+        sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.reactor = reactor
         self.context = context
         self.config = config
-        self.encoder = Encoder()
+        self.curve = curve
+        self.encoder = Encoder(sign=sign)  # hub.publish() signs when crypto.sign_messages
         self.socket: zmq.SyncSocket | None = None
+        self.monitor: ConnectionMonitor | None = None  # with CURVE: refused subscribers counted
         self._lock = threading.Lock()  # guards the counts below
         self._sent = 0
         self._dropped = 0
@@ -62,10 +74,18 @@ class Publisher:
         sock = self.context.socket(zmq.PUB)
         apply_options(sock, self.config)
         sock.setsockopt(zmq.SNDHWM, self.config.zmq.sndhwm)
+        if self.curve is not None and self.curve.serve(sock, "pub"):
+            refused = partial(self.curve.refused, "pub")
+            endpoints = [self.config.publish_endpoint]
+            self.monitor = ConnectionMonitor(self.reactor, sock, endpoints, refused, "publish")
+            self.monitor.start()
         attach(sock, [self.config.publish_endpoint], role="publish")
         self.socket = sock
 
     def stop(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
         if self.socket is not None:
             self.socket.close(linger=1000)
             self.socket = None

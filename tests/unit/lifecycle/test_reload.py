@@ -272,3 +272,21 @@ def test_each_caller_gets_its_own_result_and_a_rejected_reload_does_not_block_th
     reloader.reload().addCallback(lambda r: second.append(r.summary))
     assert first and second and first[0] == second[0]
     assert len(calls) == 2 and not reloader.running
+
+
+def test_curve_allow_lists_are_live_and_the_hubs_own_key_is_not() -> None:
+    """A change of zmq.curve.sub.allow is applied by a reload (not listed as restart-only, in
+    the live config); a change of the hub's own secret_key needs a restart."""
+
+    def config(secret: str, allow: str) -> HubConfig:
+        sub = {"secret_key": secret, "allow": [allow]}
+        return config_from_dict(
+            {"endpoints": ["tcp://127.0.0.1:1"], "zmq": {"curve": {"sub": sub}}}
+        )
+
+    old = config("/hub.key_secret", "/keys/a")
+    new = config("/hub.key_secret", "/keys/b")
+    assert restart_only_changes(old, new) == []
+    live = live_config(old, new).zmq.curve.sub
+    assert live is not None and live.allow == ("/keys/b",)
+    assert restart_only_changes(old, config("/new.key_secret", "/keys/a")) == ["zmq"]

@@ -1,0 +1,128 @@
+"""CURVE on the SUB socket over real sockets: only publishers with an allowed key get in,
+the others are refused and counted, and keys rotated by a SIGHUP lose no message."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.harness import (
+    REPO,
+    HubProcess,
+    TestPublisher,
+    hub_config,
+    recorder,
+    sample_envelopes,
+    wait_records,
+    wait_until,
+)
+from tests.integration.servers.rabbitmq import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Path:
+    """Key pairs made by ``consumer-hub keygen``: the hub's, a, b and an intruder's."""
+    directory = tmp_path / "keys"
+    directory.mkdir()
+    for name in ("hub", "a", "b", "intruder"):
+        subprocess.run([sys.executable, "-m", "hub", "keygen", str(directory / name)],
+                       check=True, cwd=REPO, capture_output=True)  # fmt: skip
+    (tmp_path / "allowed").mkdir()
+    shutil.copy(directory / "a.key", tmp_path / "allowed")
+    return directory
+
+
+def curve(keys: Path, allowed: Path) -> dict[str, object]:
+    return {"curve": {"sub": {"secret_key": str(keys / "hub.key_secret"), "allow": [str(allowed)]}}}
+
+
+def client(keys: Path, name: str) -> tuple[Path, Path]:
+    return keys / f"{name}.key_secret", keys / "hub.key"
+
+
+def refused(hub: HubProcess, cause: str) -> int:
+    return int(hub.status()["hub"]["curve_refused"].get(cause, 0))
+
+
+def test_only_a_publisher_with_an_allowed_key_gets_in(
+    tmp_path: Path, keys: Path, hubs: list[HubProcess]
+) -> None:
+    """Of three publishers, the one with an allowed key gets everything in; one with another
+    key and one without CURVE get nothing in, each refused and counted by why."""
+    good = TestPublisher(curve=client(keys, "a"))
+    intruder = TestPublisher(curve=client(keys, "intruder"))
+    plain = TestPublisher()
+    try:
+        path = tmp_path / "got.jsonl"
+        zmq = curve(keys, tmp_path / "allowed")
+        config = hub_config(good.endpoint, {"r": recorder(path)}, zmq=zmq)
+        config["endpoints"] += [intruder.endpoint, plain.endpoint]
+        hub = HubProcess(tmp_path, config)
+        hubs.append(hub.start())
+        good.wait_subscribed()
+        wait_until(lambda: refused(hub, "sub_unknown_key") and refused(hub, "sub_handshake"),
+                   what="both intruders refused")  # fmt: skip
+        samples = sample_envelopes()
+        sent = [good.send(env) for env in samples[:40]]
+        for env in samples[40:60]:  # dropped by their XPUB: no subscription ever reached them
+            intruder.send(env)
+            plain.send(env)
+        records = wait_records(path, len(sent))
+        assert [r["msg_id"] for r in records] == [e["msg_id"] for e in sent]
+        assert not intruder.socket.poll(0) and not plain.socket.poll(0)  # no subscription came
+        assert "sub: a peer on" in hub.log_text() and "CURVE on, 1 public key(s)" in hub.log_text()
+        assert hub.stop() == 0
+        assert len(read_all(path)) == len(sent)
+    finally:
+        for publisher in (good, intruder, plain):
+            publisher.close()
+
+
+def read_all(path: Path) -> list[bytes]:
+    return [line for line in path.read_bytes().splitlines() if b'"message"' in line]
+
+
+def test_keys_rotated_by_a_reload_lose_no_message(
+    tmp_path: Path, keys: Path, hubs: list[HubProcess]
+) -> None:
+    """a's key is allowed; b's is added and SIGHUP; b publishes; a's is removed and SIGHUP: a new
+    connection with a's key is refused, and every message a and b sent arrived, in order."""
+    allowed = tmp_path / "allowed"
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    path = tmp_path / "got.jsonl"
+    config = hub_config("bind:" + endpoint, {"r": recorder(path)}, zmq=curve(keys, allowed))
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    samples = iter(sample_envelopes())
+    a = TestPublisher(curve=client(keys, "a"), connect=endpoint)
+    b = a_again = None
+    try:
+        a.wait_subscribed()
+        sent = [a.send(next(samples)) for _ in range(30)]
+        shutil.copy(keys / "b.key", allowed)
+        hub.signal(signal.SIGHUP)
+        hub.wait_for_log(r"reload applied .*sub: 2 CURVE key\(s\) allowed")
+        b = TestPublisher(curve=client(keys, "b"), connect=endpoint)
+        b.wait_subscribed()
+        sent += [b.send(next(samples)) for _ in range(30)]
+        (allowed / "a.key").unlink()
+        hub.signal(signal.SIGHUP)
+        hub.wait_for_log(r"reload applied .*sub: 1 CURVE key\(s\) allowed")
+        a_again = TestPublisher(curve=client(keys, "a"), connect=endpoint)
+        wait_until(lambda: refused(hub, "sub_unknown_key"), what="a's key refused")
+        sent += [b.send(next(samples)) for _ in range(30)]
+        records = wait_records(path, len(sent))
+        assert [r["msg_id"] for r in records] == [e["msg_id"] for e in sent]
+        assert not a_again.socket.poll(0)  # refused: its subscription never came
+        assert hub.stop() == 0
+    finally:
+        for publisher in (a, b, a_again):
+            if publisher is not None:
+                publisher.close()
