@@ -6,7 +6,8 @@ Runs on the CLI's main thread. The directory is read the way fedmsg reads it
 ``config`` dict merged into the result, dicts of dicts recursively, later files winning. The
 files are Python: executing them is what fedmsg-hub did too. fedmsg itself is not imported.
 The consumers (``moksha.consumer`` entry points whose ``config_key`` is on) come from
-`hub.cli.import_moksha`.
+`hub.cli.import_moksha`, the ``crypto`` section (fedmsg's signature keys) from
+`hub.cli.import_crypto`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hub.cli.import_crypto import add_crypto
 from hub.cli.import_draft import Draft, unique
 from hub.cli.import_moksha import add_consumers
 from hub.config.fedmsg import read_fedmsg_dir as read_dir
@@ -22,7 +24,6 @@ from hub.errors import ConfigError
 
 # fedmsg keys whose behaviour the hub does not carry over, and why (present keys are listed).
 NOT_CARRIED = {
-    "sign_messages": "signing what the hub publishes is a later issue",
     "status_directory": "fedmsg's backlog recovery; the hub's durable log replaces it "
     "(a consumer's backlog waits on disk across restarts, docs/reliability.md)",
     "datagrepper_url": "fedmsg's backlog recovery from datagrepper; the hub's durable log "
@@ -62,6 +63,7 @@ def draft_from_fedmsg(directory: Path) -> Draft:
         "read as fedmsg reads it." + _kept_keys(config),
     )
     add_consumers(config, draft)
+    add_crypto(config, draft)
     _not_carried(config, draft)
     return draft
 
@@ -131,12 +133,8 @@ def _not_carried(config: Mapping[str, Any], draft: Draft) -> None:
         draft.not_carried.append(
             "validate_signatures is not set: fedmsg consumers read it from self.hub.config and "
             "fedmsg-hub had no default (a consumer not setting it failed to start); set it in "
-            "fedmsg.d, False: the hub does not check signatures yet (a later issue)."
-        )
-    elif config["validate_signatures"]:
-        draft.not_carried.append(
-            "validate_signatures True: fedmsg checked message signatures; the hub does not "
-            "yet (a later issue)."
+            "fedmsg.d (False), or set crypto.validate_signatures: true here to have the hub "
+            "check them (docs/security.md)."
         )
     for key, why in NOT_CARRIED.items():
         if key in config:

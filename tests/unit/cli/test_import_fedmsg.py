@@ -156,3 +156,39 @@ def test_a_bad_file_is_a_config_error_naming_it(tmp_path: Path, source: str, err
     with pytest.raises(ConfigError, match=error) as caught:
         read_fedmsg_dir(tmp_path / "d")
     assert "30-bad.py" in str(caught.value)
+
+
+def test_fedmsg_signature_keys_become_the_crypto_section(
+    tmp_path: Path, moksha_registry: Path
+) -> None:
+    """validate_signatures, routing_policy, nitpicky, ssldir carry over; an https CA becomes a
+    local path with a comment; one certname is the signing identity; the hub loads it."""
+    fedmsg_d = write_fedmsg_d(
+        tmp_path / "d", endpoints={"x": ["tcp://127.0.0.1:1"]}, validate_signatures=True,
+        ssldir="/etc/pki/fedmsg", ca_cert_location="https://fedoraproject.org/fedmsg/ca.crt",
+        crl_location="/etc/pki/fedmsg/crl.pem", routing_nitpicky=True, crl_cache_expiry=600,
+        routing_policy={"org.x.a": ["host-a"]}, sign_messages=True,
+        certnames={"shell.hub01": "hub-hub01.example.org"},
+    )  # fmt: skip
+    notes, doc = imported(fedmsg_d)
+    assert doc["crypto"] == {
+        "validate_signatures": True, "routing_policy": {"org.x.a": ["host-a"]},
+        "routing_nitpicky": True, "crl_cache_expiry": 600,
+        "ca_cert_location": "/etc/pki/fedmsg/ca.crt", "crl_location": "/etc/pki/fedmsg/crl.pem",
+        "ssldir": "/etc/pki/fedmsg", "sign_messages": True, "certname": "hub-hub01.example.org",
+    }  # fmt: skip
+    assert "download it to /etc/pki/fedmsg/ca.crt" in notes
+    path = tmp_path / "hub.yaml"
+    path.write_text(render(draft_from_fedmsg(fedmsg_d)))
+    config = load_config(path, environ={})
+    assert config.crypto.routing_policy == {"org.x.a": ("host-a",)}
+    assert config.fedmsg["validate_signatures"] is False  # the hub checks, not each consumer
+
+
+def test_signing_with_several_certnames_asks_which(tmp_path: Path, moksha_registry: Path) -> None:
+    """sign_messages with two certnames: not carried, the comment lists both."""
+    fedmsg_d = write_fedmsg_d(tmp_path / "d", sign_messages=True,
+                              certnames={"a.h": "cert-a", "b.h": "cert-b"})  # fmt: skip
+    notes, doc = imported(fedmsg_d)
+    assert "sign_messages" not in doc.get("crypto", {})
+    assert "one of certnames' values (cert-a, cert-b)" in notes
