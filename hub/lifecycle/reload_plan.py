@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from hub.config import ConsumerConfig, CurveConfig, CurveSocketConfig, HubConfig
+from hub.config import ConsumerConfig, CryptoConfig, CurveConfig, CurveSocketConfig, HubConfig
 from hub.errors import ConfigError
 
 LIVE_FIELDS = frozenset({"consumers", "log_level", "source"})
@@ -50,22 +50,35 @@ def restart_only_changes(old: HubConfig, new: HubConfig) -> list[str]:
 
 
 def live_config(old: HubConfig, new: HubConfig) -> HubConfig:
-    """The config now in force: the new consumers, log level and CURVE keys allowed in, the
-    old everything else."""
+    """The config now in force: the new consumers, log level, CURVE keys allowed in and (while
+    signatures are checked) CA, CRL and routing policy; the old everything else."""
+    both = old.crypto.validate_signatures and new.crypto.validate_signatures
     return dataclasses.replace(
         old,
         consumers=new.consumers,
         log_level=new.log_level,
         source=new.source,
         zmq=dataclasses.replace(old.zmq, curve=_allowed_from(old.zmq.curve, new.zmq.curve)),
+        crypto=dataclasses.replace(old.crypto, **_checking(new.crypto)) if both else old.crypto,
     )
 
 
 def _restart_part(config: HubConfig) -> HubConfig:
-    """``config`` without what a reload applies inside ``zmq`` (the keys allowed in)."""
+    """``config`` without what a reload applies: inside ``zmq`` the keys allowed in, inside
+    ``crypto`` (while signatures are checked) the CA, CRL and routing policy."""
     curve = config.zmq.curve
     blank = CurveConfig(sub=_allowing(curve.sub, ()), pub=_allowing(curve.pub, ()))
-    return dataclasses.replace(config, zmq=dataclasses.replace(config.zmq, curve=blank))
+    crypto = config.crypto
+    if crypto.validate_signatures:
+        crypto = dataclasses.replace(crypto, **_checking(CryptoConfig(validate_signatures=True)))
+    zmq = dataclasses.replace(config.zmq, curve=blank)
+    return dataclasses.replace(config, zmq=zmq, crypto=crypto)
+
+
+def _checking(crypto: CryptoConfig) -> dict[str, Any]:
+    """The keys of ``crypto`` a reload applies while signatures are checked."""
+    return {k: getattr(crypto, k) for k in ("ca_cert_location", "crl_location",
+            "crl_cache_expiry", "routing_policy", "routing_nitpicky")}  # fmt: skip
 
 
 def _allowed_from(old: CurveConfig, new: CurveConfig) -> CurveConfig:

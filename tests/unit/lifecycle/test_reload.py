@@ -290,3 +290,18 @@ def test_curve_allow_lists_are_live_and_the_hubs_own_key_is_not() -> None:
     live = live_config(old, new).zmq.curve.sub
     assert live is not None and live.allow == ("/keys/b",)
     assert restart_only_changes(old, config("/new.key_secret", "/keys/a")) == ["zmq"]
+
+
+def test_the_routing_policy_is_live_and_turning_the_check_on_is_not() -> None:
+    """While signatures are checked, a new routing_policy or CRL is applied by a reload;
+    validate_signatures itself, and the signing identity, need a restart."""
+
+    def config(**crypto: Any) -> HubConfig:
+        section = {"validate_signatures": True, "ca_cert_location": "/ca.crt", **crypto}
+        return config_from_dict({"endpoints": ["tcp://127.0.0.1:1"], "crypto": section})
+
+    old, new = config(), config(routing_policy={"a.b": ["h"]}, crl_location="/crl.pem")
+    assert restart_only_changes(old, new) == []
+    assert live_config(old, new).crypto == new.crypto
+    assert restart_only_changes(old, config(validate_signatures=False)) == ["crypto"]
+    assert restart_only_changes(old, config(sign_messages=True, certname="c")) == ["crypto"]
