@@ -4,8 +4,10 @@ Pure; runs on whichever thread decodes (the reactor for ZeroMQ input, the AMQP i
 `deeper_than` answers without building a single Python object of the document: a count of the
 opening brackets settles almost every message (no more of them than the limit: not deeper);
 otherwise the brackets outside strings are kept (escaped backslashes and quotes removed first,
-so every quote left opens or closes a string) and measured: by removing the innermost empty
-pairs one level a pass for a short run of brackets, by a running sum for a long one. A document
+so every quote left opens or closes a string) and measured by removing the innermost empty
+pairs, one level a pass (a C-speed regex; most brackets are leaves, so the string shrinks
+fast), until too few are left to nest deeper than the limit; past a scanning budget (a long and
+deep document), a running sum finishes the count in one linear pass. A document
 whose brackets do not balance is not JSON: it is left to the decoder to report.
 """
 
@@ -17,7 +19,7 @@ from itertools import accumulate
 _NOT_KEPT = bytes(range(256)).translate(None, b'{}[]"')  # every byte but brackets and quotes
 _EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
 _STEP = tuple(1 if c in b"{[" else -1 if c in b"}]" else 0 for c in range(256))
-_PASSES_UP_TO = 512  # brackets: past this a running sum is cheaper than removal passes
+_BUDGET = 1 << 20  # bytes the removal passes may still scan before a running sum takes over
 
 
 def deeper_than(payload: bytes, limit: int) -> bool:
@@ -25,12 +27,13 @@ def deeper_than(payload: bytes, limit: int) -> bool:
     if payload.count(b"{") + payload.count(b"[") <= limit:
         return False
     brackets = _brackets(payload)
-    if len(brackets) > _PASSES_UP_TO:
-        return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
-    for _ in range(limit + 1):
-        if not brackets:
-            return False
-        shorter = _EMPTY_PAIR.sub(b"", brackets)  # exactly the innermost level
+    for removed in range(limit + 1):  # each pass removes exactly the innermost level
+        if len(brackets) // 2 <= limit - removed:
+            return False  # too few pairs left to nest that deep (unbalanced: the decoder's)
+        if len(brackets) * (limit + 1 - removed) > _BUDGET:  # long and deep: one linear pass
+            depth = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+            return removed + depth > limit
+        shorter = _EMPTY_PAIR.sub(b"", brackets)
         if len(shorter) == len(brackets):
             return False  # unbalanced: not JSON, which the decoder reports
         brackets = shorter
@@ -39,5 +42,7 @@ def deeper_than(payload: bytes, limit: int) -> bool:
 
 def _brackets(payload: bytes) -> bytes:
     """The brackets of ``payload`` that are outside strings, in order."""
-    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"")
-    return b"".join(text.translate(None, _NOT_KEPT).split(b'"')[::2])
+    if b"\\" in payload:  # escaped backslashes, then escaped quotes: neither ends a string
+        payload = payload.replace(b"\\\\", b"").replace(b'\\"', b"")
+    kept = payload.translate(None, _NOT_KEPT).replace(b'""', b"")  # adjacent quotes: no content
+    return b"".join(kept.split(b'"')[::2]) if b'"' in kept else kept

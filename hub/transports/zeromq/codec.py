@@ -28,6 +28,7 @@ from hub.transports.jsondepth import deeper_than
 CAUSES = ("frames", "oversize", "topic_length", "depth", "utf8", "json", "not_object", "no_msg",
           "topic_mismatch")  # fmt: skip
 UNLIMITED = 1 << 62
+DECODER_DEPTH = 1024  # orjson's own limit: deeper is refused by it (as json), at no extra cost
 
 
 def decode(
@@ -42,7 +43,7 @@ def decode(
 
     Every limit is checked on the raw frames, before decoding: the frame count (fedmsg's two),
     the size of both (``max_bytes``), the topic's (``max_topic_bytes``), the JSON nesting depth
-    (``max_depth``; `hub.transports.jsondepth`)."""
+    (``max_depth``; `hub.transports.jsondepth`; from `DECODER_DEPTH` up, orjson's own limit)."""
     if len(frames) != 2:
         raise DecodeError("frames", f"expected 2 frames [topic, envelope], got {len(frames)}")
     raw_topic, payload = frames
@@ -76,7 +77,7 @@ def _check_limits(topic: bytes, payload: bytes, max_bytes: int, max_topic: int, 
         raise DecodeError("oversize", f"{size} bytes is over the limit of {max_bytes}")
     if len(topic) > max_topic:
         raise DecodeError("topic_length", f"a {len(topic)}-byte topic, over {max_topic}")
-    if deeper_than(payload, depth):
+    if depth < DECODER_DEPTH and deeper_than(payload, depth):
         raise DecodeError("depth", f"JSON nested deeper than {depth}")
 
 
