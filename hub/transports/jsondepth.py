@@ -3,8 +3,8 @@
 Pure; runs on whichever thread decodes (the reactor for ZeroMQ input, the AMQP input's thread).
 `deeper_than` answers without building a single Python object of the document: a count of the
 opening brackets settles almost every message (no more of them than the limit: not deeper);
-otherwise the brackets outside strings are kept (escaped backslashes and quotes removed first,
-so every quote left opens or closes a string) and measured by removing the innermost empty
+otherwise the brackets outside strings are kept (escape sequences removed first, so every
+quote left opens or closes a string) and measured by removing the innermost empty
 pairs, one level a pass (a C-speed regex; most brackets are leaves, so the string shrinks
 fast), until too few are left to nest deeper than the limit; past a scanning budget (a long and
 deep document), a running sum finishes the count in one linear pass. A document
@@ -42,7 +42,22 @@ def deeper_than(payload: bytes, limit: int) -> bool:
 
 def _brackets(payload: bytes) -> bytes:
     """The brackets of ``payload`` that are outside strings, in order."""
-    if b"\\" in payload:  # escaped backslashes, then escaped quotes: neither ends a string
-        payload = payload.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if b"\\" in payload:
+        payload = _unescaped(payload)
     kept = payload.translate(None, _NOT_KEPT).replace(b'""', b"")  # adjacent quotes: no content
     return b"".join(kept.split(b'"')[::2]) if b'"' in kept else kept
+
+
+def _unescaped(payload: bytes) -> bytes:
+    """``payload`` without its escape sequences' backslash and first character (``\\"`` among
+    them), so every quote left opens or closes a string. One step per backslash."""
+    pieces = payload.split(b"\\")
+    out = [pieces[0]]
+    escaping = True  # the backslash before the next piece starts an escape
+    for piece in pieces[1:]:
+        if escaping and not piece:  # an escaped backslash: the next one is plain text
+            escaping = False
+            continue
+        out.append(piece[1:] if escaping else piece)
+        escaping = True
+    return b"".join(out)
