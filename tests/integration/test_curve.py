@@ -1,5 +1,6 @@
-"""CURVE on the SUB socket over real sockets: only publishers with an allowed key get in,
-the others are refused and counted, and keys rotated by a SIGHUP lose no message."""
+"""CURVE over real sockets: only publishers with an allowed key get into the SUB socket, only
+allowed subscribers read the PUB socket, the others are refused and counted, and keys rotated
+by a SIGHUP lose no message."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
+import zmq
+import zmq.auth
 
 from tests.integration.harness import (
     REPO,
@@ -126,3 +130,46 @@ def test_keys_rotated_by_a_reload_lose_no_message(
         for publisher in (a, b, a_again):
             if publisher is not None:
                 publisher.close()
+
+
+def subscriber(context: zmq.Context, endpoint: str, keys: Path, name: str) -> zmq.Socket:
+    """A SUB socket on the hub's PUB endpoint, a CURVE client with ``name``'s key."""
+    sock = context.socket(zmq.SUB)
+    public, secret = zmq.auth.load_certificate(keys / f"{name}.key_secret")
+    sock.curve_publickey, sock.curve_secretkey = public, secret
+    sock.curve_serverkey = zmq.auth.load_certificate(keys / "hub.key")[0]
+    sock.setsockopt(zmq.SUBSCRIBE, b"")
+    sock.connect(endpoint)
+    return sock
+
+
+def test_the_pub_socket_serves_only_allowed_subscribers(
+    tmp_path: Path, keys: Path, publisher: TestPublisher, hubs: list[HubProcess]
+) -> None:
+    """What hub.publish() sends reaches a subscriber whose key zmq.curve.pub allows; one with
+    another key is refused (counted as pub_unknown_key) and reads nothing."""
+    own = f"tcp://127.0.0.1:{free_port()}"
+    allowed = tmp_path / "allowed"
+    pub = {"secret_key": str(keys / "hub.key_secret"), "allow": [str(allowed)]}
+    echo = {"class": "tests.plugins:Echo", "topics": ["org.test.*"]}
+    config = hub_config(publisher.endpoint, {"echo": echo}, publish_endpoint=f"bind:{own}",
+                        zmq={"curve": {"pub": pub}})  # fmt: skip
+    hub = HubProcess(tmp_path, config)
+    hubs.append(hub.start())
+    publisher.wait_subscribed(["org.test."])
+    context = zmq.Context()
+    good, intruder = subscriber(context, own, keys, "a"), subscriber(context, own, keys, "intruder")
+    try:
+        wait_until(lambda: refused(hub, "pub_unknown_key"), what="the intruder refused")
+        for n in range(150):  # until the allowed subscriber's subscription took hold
+            publisher.send({"topic": "org.test.ping", "msg": {"n": n}})
+            if good.poll(200):
+                break
+        echoed = orjson.loads(good.recv_multipart()[1])
+        assert echoed["topic"] == "org.test.ping.echo"
+        assert not intruder.poll(0)  # refused before any subscription: nothing to read
+        assert hub.stop() == 0
+    finally:
+        good.close(0)
+        intruder.close(0)
+        context.term()
