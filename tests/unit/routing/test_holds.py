@@ -1,0 +1,31 @@
+"""hub.routing.holds: input stays paused while any reason holds it."""
+
+from __future__ import annotations
+
+from hub.routing.holds import Holds
+
+
+class Input:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def pause(self) -> None:
+        self.events.append("pause")
+
+    def resume(self) -> None:
+        self.events.append("resume")
+
+
+def test_input_resumes_only_once_every_reason_let_go() -> None:
+    """disk and signatures both pause: one pause; the input resumes after the second release."""
+    source = Input()
+    holds = Holds(source)
+    disk, signatures = holds.holder("disk"), holds.holder("signatures")
+    disk.pause()
+    signatures.pause()
+    disk.pause()  # again: still one reason
+    disk.resume()
+    assert source.events == ["pause"]
+    signatures.resume()
+    signatures.resume()  # not held any more: nothing to do
+    assert source.events == ["pause", "resume"]
