@@ -161,8 +161,7 @@ def test_a_bad_file_is_a_config_error_naming_it(tmp_path: Path, source: str, err
 def test_fedmsg_signature_keys_become_the_crypto_section(
     tmp_path: Path, moksha_registry: Path
 ) -> None:
-    """validate_signatures, routing_policy, nitpicky, ssldir carry over; an https CA becomes a
-    local path with a comment; one certname is the signing identity; the hub loads it."""
+    """fedmsg.d's signature keys become a crypto: section the hub loads (https CA made local)."""
     fedmsg_d = write_fedmsg_d(
         tmp_path / "d", endpoints={"x": ["tcp://127.0.0.1:1"]}, validate_signatures=True,
         ssldir="/etc/pki/fedmsg", ca_cert_location="https://fedoraproject.org/fedmsg/ca.crt",

@@ -275,8 +275,7 @@ def test_each_caller_gets_its_own_result_and_a_rejected_reload_does_not_block_th
 
 
 def test_curve_allow_lists_are_live_and_the_hubs_own_key_is_not() -> None:
-    """A change of zmq.curve.sub.allow is applied by a reload (not listed as restart-only, in
-    the live config); a change of the hub's own secret_key needs a restart."""
+    """A reload applies zmq.curve.*.allow; the hub's own secret_key needs a restart."""
 
     def config(secret: str, allow: str) -> HubConfig:
         sub = {"secret_key": secret, "allow": [allow]}
@@ -293,8 +292,7 @@ def test_curve_allow_lists_are_live_and_the_hubs_own_key_is_not() -> None:
 
 
 def test_the_routing_policy_is_live_and_turning_the_check_on_is_not() -> None:
-    """While signatures are checked, a new routing_policy or CRL is applied by a reload;
-    validate_signatures itself, and the signing identity, need a restart."""
+    """A reload applies routing_policy and the CRL; validate_signatures and signing restart."""
 
     def config(**crypto: Any) -> HubConfig:
         section = {"validate_signatures": True, "ca_cert_location": "/ca.crt", **crypto}

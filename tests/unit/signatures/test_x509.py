@@ -76,8 +76,7 @@ def test_a_tampered_body_is_refused_as_a_bad_signature(ca: TestCA) -> None:
 
 
 def test_a_signer_the_routing_policy_does_not_allow_is_refused(ca: TestCA) -> None:
-    """intruder01 on a topic the policy gives to bodhi01: not_allowed; routing_nitpicky refuses
-    a topic the policy does not name, which passes otherwise."""
+    """A signer the policy does not list is not_allowed; an unlisted topic only under nitpicky."""
     verifier = Verifier(crypto(ca))
     assert cause(verifier, fedmsg_signed(ca, "intruder01", envelope())) == "not_allowed"
     other = fedmsg_signed(ca, "intruder01", envelope(topic="org.fedoraproject.prod.wiki.edit"))
