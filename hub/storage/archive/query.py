@@ -76,40 +76,40 @@ def _linked(schema: Schema, names: Table, links: Table, values: tuple[str, ...])
     )
 
 
-def _positive(schema: Schema, query: Query, dialect: str) -> list[ColumnElement[bool]]:
-    """One condition per kind of filter given, for the positive kinds (and ``contains``)."""
+def _kinds(schema: Schema, dialect: str, *values: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """One condition per kind of filter given, ``values`` being its topics, categories, users,
+    packages and agents: any of its values (for a ``not_`` kind the caller negates each; a NULL
+    agent_name is then not matched, as in datanommer's SQL)."""
+    topics, categories, users, packages, agents = values
     m = schema.messages
     kinds: list[ColumnElement[bool]] = []
-    if query.topics:
-        kinds.append(or_(*(glob_condition(m.c.topic, t, dialect) for t in query.topics)))
-    if query.categories:
-        kinds.append(m.c.category.in_(query.categories))
-    if query.users:
-        kinds.append(_linked(schema, schema.users, schema.users_messages, query.users))
-    if query.packages:
-        kinds.append(_linked(schema, schema.packages, schema.packages_messages, query.packages))
-    if query.agents:
-        kinds.append(m.c.agent_name.in_(query.agents))
+    if topics:
+        kinds.append(or_(*(glob_condition(m.c.topic, t, dialect) for t in topics)))
+    if categories:
+        kinds.append(m.c.category.in_(categories))
+    if users:
+        kinds.append(_linked(schema, schema.users, schema.users_messages, users))
+    if packages:
+        kinds.append(_linked(schema, schema.packages, schema.packages_messages, packages))
+    if agents:
+        kinds.append(m.c.agent_name.in_(agents))
+    return kinds
+
+
+def _positive(schema: Schema, query: Query, dialect: str) -> list[ColumnElement[bool]]:
+    """The positive kinds, and ``contains``."""
+    kinds = _kinds(schema, dialect, query.topics, query.categories, query.users,
+                   query.packages, query.agents)  # fmt: skip
     if query.contains:
-        kinds.append(or_(*(m.c.msg.like(f"%{text}%") for text in query.contains)))
+        msg = schema.messages.c.msg
+        kinds.append(or_(*(msg.like(f"%{text}%") for text in query.contains)))
     return kinds
 
 
 def _negative(schema: Schema, query: Query, dialect: str) -> list[ColumnElement[bool]]:
     """The ``not_`` kinds, each ``NOT (any of its values)``."""
-    m = schema.messages
-    kinds: list[ColumnElement[bool]] = []
-    if query.not_topics:
-        kinds.append(or_(*(glob_condition(m.c.topic, t, dialect) for t in query.not_topics)))
-    if query.not_categories:
-        kinds.append(m.c.category.in_(query.not_categories))
-    if query.not_users:
-        kinds.append(_linked(schema, schema.users, schema.users_messages, query.not_users))
-    if query.not_packages:
-        names, links = schema.packages, schema.packages_messages
-        kinds.append(_linked(schema, names, links, query.not_packages))
-    if query.not_agents:  # NULL agent_name: NOT (NULL) is not true, as in datanommer's SQL
-        kinds.append(m.c.agent_name.in_(query.not_agents))
+    kinds = _kinds(schema, dialect, query.not_topics, query.not_categories, query.not_users,
+                   query.not_packages, query.not_agents)  # fmt: skip
     return [not_(kind) for kind in kinds]
 
 
