@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.config.validate import at_least, one_of, positive
+from hub.config.validate import at_least, octal_mode, one_of, positive
 
 DEFAULT_STATE_DIR = "/var/lib/consumer-hub"
 TRANSPORTS = ("zmq", "amqp")
@@ -128,6 +128,10 @@ class StatusConfig:
     host: str = "127.0.0.1"
     port: int = field(default=9942, metadata={"check": at_least(0)})
     archive_raw: str | None = None
+    token_file: str | None = None  # a bearer token for all but /live and /ready: hub.observe.auth
+    socket: str | None = None  # a unix socket to listen on instead of host:port
+    socket_mode: str = field(default="0660", metadata={"check": octal_mode()})
+    socket_group: str | None = None
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,16 @@ def at_least(minimum: float) -> Callable[[Any], None]:
     return check
 
 
+def octal_mode() -> Callable[[Any], None]:
+    """A check: the value must be a file mode in octal digits, such as "0660"."""
+
+    def check(value: Any) -> None:
+        if not (isinstance(value, str) and 3 <= len(value) <= 4 and set(value) <= set("01234567")):
+            raise ValueError('a file mode in octal digits, such as "0660"')
+
+    return check
+
+
 def one_of(*choices: str) -> Callable[[Any], None]:
     """A check: the value must be one of ``choices``."""
 

@@ -1,5 +1,8 @@
 """The HTTP status endpoint: /live, /ready, /status (JSON), and the extra pages it is given.
 
+On ``status.host:port``, or on the unix socket ``status.socket`` instead; behind the bearer
+token of ``status.token_file`` when set (all but /live and /ready: `hub.observe.auth`).
+
 Runs on the reactor thread (twisted.web). It only reads: every page is built from the
 ``snapshot`` callable at request time, so a request never changes a counter. An extra page
 (`Extra`, such as `hub.observe.archive_raw`'s ``/archive/raw``) brings its own resource and
@@ -17,7 +20,8 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from hub.config import StatusConfig
-from hub.errors import EndpointError
+from hub.errors import ConfigError, EndpointError
+from hub.observe.auth import Guard, listen_unix, read_token
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +80,40 @@ class StatusServer:
             root.putChild(name, extra.resource)  # type: ignore[arg-type]
             extra.start()
         try:
-            self.port = self.reactor.listenTCP(
-                self.config.port, Site(root), interface=self.config.host
-            )
+            site = Site(self._guarded(root))
+            self.port = self._listen(site)
         except Exception as exc:
             self._stop_extras()
+            if isinstance(exc, ConfigError):
+                raise
             raise EndpointError(
-                f"status endpoint: cannot listen on {self.config.host}:{self.config.port}: {exc}"
+                f"status endpoint: cannot listen on {self._where()}: {exc}"
             ) from exc
+        if self.config.socket is not None:
+            log.info("status endpoint listening on unix:%s", self.config.socket)
+            return 0
         bound = self.port.getHost().port
         log.info("status endpoint listening on http://%s:%d", self.config.host, bound)
         return int(bound)
+
+    def _guarded(self, root: Resource) -> Resource:
+        """``root``, behind the token of ``status.token_file`` when it is set (read now)."""
+        if self.config.token_file is None:
+            return root
+        return Guard(root, read_token(self.config.token_file))
+
+    def _listen(self, site: Site) -> Any:
+        config = self.config
+        if config.socket is not None:
+            return listen_unix(
+                self.reactor, site, config.socket, config.socket_mode, config.socket_group
+            )
+        return self.reactor.listenTCP(config.port, site, interface=config.host)
+
+    def _where(self) -> str:
+        if self.config.socket is not None:
+            return f"unix:{self.config.socket}"
+        return f"{self.config.host}:{self.config.port}"
 
     def stop(self) -> Any:
         if self.port is not None:
