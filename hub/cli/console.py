@@ -12,12 +12,11 @@ import argparse
 import logging
 import sys
 import time
-import urllib.error
-import urllib.request
 from typing import Any, TextIO
 
 import orjson
 
+from hub.cli import statushttp
 from hub.cli.table import render_status, render_top
 from hub.config import HubConfig, load_config
 from hub.errors import EndpointError
@@ -47,18 +46,34 @@ def add_parsers(sub: Any, parents: list[argparse.ArgumentParser] | None = None) 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the hub's status URL (default: from the config)")
     parser.add_argument("--timeout", type=float, default=3.0, help="HTTP timeout, seconds")
+    parser.add_argument(
+        "--token-file", help="the bearer token's file (default: the config's status.token_file)"
+    )
 
 
 def status_url(args: argparse.Namespace) -> str:
-    """The /status URL: ``--url`` (a base URL or the full one), else from the config file."""
+    """The /status URL: ``--url`` (a base URL, the full one or ``unix:SOCKET``), else from the
+    config file."""
     if args.url:
         base: str = args.url.rstrip("/")
+        if base.startswith("unix:"):
+            return base
         return base if base.endswith("/status") else base + "/status"
     return config_status_url(load_config(args.config))
 
 
+def status_token(args: argparse.Namespace) -> str | None:
+    """The bearer token: from ``--token-file``, else (without ``--url``) the config's."""
+    path = getattr(args, "token_file", None)
+    if path is None and not args.url:
+        path = load_config(args.config).status.token_file
+    return None if path is None else statushttp.read_token(path)
+
+
 def config_status_url(config: HubConfig) -> str:
-    """The /status URL of the hub that ``config`` describes."""
+    """The /status URL of the hub that ``config`` describes (``unix:SOCKET`` with a socket)."""
+    if config.status.socket is not None:
+        return f"unix:{config.status.socket}"
     host = config.status.host
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"
@@ -67,14 +82,13 @@ def config_status_url(config: HubConfig) -> str:
     return f"http://{host}:{config.status.port}/status"
 
 
-def fetch_status(url: str, timeout_s: float) -> dict[str, Any]:
+def fetch_status(url: str, timeout_s: float, token: str | None = None) -> dict[str, Any]:
     """GET ``url`` and decode the JSON; raise `EndpointError` saying why it failed."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
-            body = response.read()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise EndpointError(f"cannot read hub status at {url}: {reason}") from None
+    code, body = statushttp.get(url, timeout_s, token)
+    if code == 401:
+        raise EndpointError(f"{url}: 401, the token is missing or wrong (--token-file)")
+    if code != 200:
+        raise EndpointError(f"cannot read hub status at {url}: HTTP {code}")
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -86,7 +100,7 @@ def fetch_status(url: str, timeout_s: float) -> dict[str, Any]:
 
 def cmd_status(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Print the hub line and the per-consumer table once."""
-    doc = fetch_status(status_url(args), args.timeout)
+    doc = fetch_status(status_url(args), args.timeout, status_token(args))
     if args.json:
         out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
@@ -96,7 +110,7 @@ def cmd_status(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def cmd_top(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Redraw the live view every ``--interval`` seconds until Ctrl-C or ``--count`` frames."""
-    url = status_url(args)
+    url, token = status_url(args), status_token(args)
     screen = out.isatty()
     color = screen and not args.no_color
     if screen:
@@ -105,7 +119,7 @@ def cmd_top(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         frame = 0
         while not args.count or frame < args.count:
             started = time.monotonic()
-            lines = _frame(url, args.timeout, color)
+            lines = _frame(url, args.timeout, color, token)
             out.write((HOME_CLEAR if screen else "") + "\n".join(lines) + "\n")
             out.flush()
             frame += 1
@@ -121,11 +135,11 @@ def cmd_top(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def _frame(url: str, timeout_s: float, color: bool) -> list[str]:
+def _frame(url: str, timeout_s: float, color: bool, token: str | None) -> list[str]:
     """One screen: the view, or why the hub could not be read (top keeps trying)."""
     stamp = time.strftime("%H:%M:%S")
     try:
-        doc = fetch_status(url, timeout_s)
+        doc = fetch_status(url, timeout_s, token)
     except EndpointError as exc:
         return [f"consumer-hub top  {stamp}  {url}", "", f"  {exc}"]
     return [f"consumer-hub top  {stamp}  {url}", *render_top(doc, color)]
