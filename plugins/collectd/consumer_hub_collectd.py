@@ -17,10 +17,12 @@ file_handles, total_time_in_ms (input paused). Timings are seconds.
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import socket
 import sys
-import urllib.request
+import urllib.parse
 from typing import Any
 
 try:
@@ -40,7 +42,25 @@ HUB_COUNTERS = ("received", "unmatched", "input_pauses", "upstream_gaps", "disk_
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 settings: dict[str, Any] = {"url": "http://127.0.0.1:9942/status", "timeout": 5.0,
-                            "plugin": "consumer_hub"}  # fmt: skip
+                            "plugin": "consumer_hub", "socket": None, "token": None}  # fmt: skip
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over the hub's unix socket (``Socket``: status.socket)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.unix_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
 
 
 def safe(text: str) -> str:
@@ -101,21 +121,45 @@ def values_from_status(doc: dict[str, Any]) -> list[Value]:
     return out
 
 
-def fetch(url: str, timeout: float) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+def fetch(
+    url: str, timeout: float, token: str | None = None, socket_path: str | None = None
+) -> dict[str, Any]:
+    """GET ``url`` (over the unix socket ``socket_path`` if given, with the bearer ``token``)."""
+    parts = urllib.parse.urlsplit(url)
+    if socket_path:
+        conn: http.client.HTTPConnection = UnixConnection(socket_path, timeout)
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+    try:
+        conn.request("GET", parts.path or "/status",
+                     headers={"Authorization": f"Bearer {token}"} if token else {})  # fmt: skip
+        response = conn.getresponse()
+        body = response.read()
+    except http.client.HTTPException as exc:
+        raise OSError(str(exc)) from None
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise OSError(f"HTTP {response.status} {response.reason}")
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def read_token(path: str) -> str:
+    """The bearer token in ``path`` (status.token_file), read once when collectd configures."""
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip()
 
 
 def configure(config: Any) -> None:
-    """collectd config callback: URL, Timeout, Plugin."""
+    """collectd config callback: URL, Timeout, Plugin, Socket, TokenFile."""
     for node in config.children:
         key = node.key.lower()
-        if key == "url":
-            settings["url"] = str(node.values[0])
+        if key in ("url", "plugin", "socket"):
+            settings[key] = str(node.values[0])
         elif key == "timeout":
             settings["timeout"] = float(node.values[0])
-        elif key == "plugin":
-            settings["plugin"] = str(node.values[0])
+        elif key == "tokenfile":
+            settings["token"] = read_token(str(node.values[0]))
         else:
             collectd.warning(f"consumer_hub: unknown option {node.key!r}")
 
@@ -123,7 +167,7 @@ def configure(config: Any) -> None:
 def read() -> None:
     """collectd read callback: fetch /status once and dispatch every value."""
     try:
-        doc = fetch(settings["url"], settings["timeout"])
+        doc = fetch(settings["url"], settings["timeout"], settings["token"], settings["socket"])
     except (OSError, ValueError) as exc:
         collectd.warning(f"consumer_hub: cannot read {settings['url']}: {exc}")
         return

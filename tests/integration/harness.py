@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import yaml
 import zmq
 import zmq.auth
 
+from hub.cli import statushttp
 from hub.data import load_samples
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,7 +117,8 @@ class HubProcess:
         self.config_path = tmp_path / f"{name}.yaml"
         self.lines: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
-        self.status_url: str | None = None
+        self.status_url: str | None = None  # http://host:port or unix:SOCKET
+        self.token: str | None = None  # sent by get() as a bearer token when set
         self._reader: threading.Thread | None = None
 
     def write_config(self) -> Path:
@@ -146,7 +147,7 @@ class HubProcess:
         assert self.proc is not None and self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
-            found = re.search(r"status endpoint listening on (http://\S+)", line)
+            found = re.search(r"status endpoint listening on ((?:http|unix):\S+)", line)
             if found:
                 self.status_url = found.group(1)
 
@@ -167,13 +168,11 @@ class HubProcess:
 
         return wait_until(found, timeout, f"log line {pattern!r}")  # type: ignore[no-any-return]
 
-    def get(self, path: str) -> tuple[int, bytes]:
+    def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
+        """GET ``path`` of the status endpoint (TCP or unix socket), with ``token`` or ours."""
         assert self.status_url, "the hub has no status endpoint"
-        try:
-            with urllib.request.urlopen(self.status_url + path, timeout=5) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+        url = self.status_url + (":" if self.status_url.startswith("unix:") else "") + path
+        return statushttp.get(url, 5.0, token or self.token)
 
     def status(self) -> dict[str, Any]:
         code, body = self.get("/status")

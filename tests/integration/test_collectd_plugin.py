@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,7 @@ LoadPlugin csv
   Import "consumer_hub_collectd"
   <Module consumer_hub_collectd>
     URL "{url}"
-    Timeout 2
+    Timeout 2{more}
   </Module>
 </Plugin>
 """
@@ -103,6 +104,7 @@ def test_collectd_reads_the_hub_and_stores_per_consumer_values(
     wait_until(lambda: hub.status()["consumers"]["rec"]["failed"] == 1, what="the failure")
     config = collectd_dir / "collectd.conf"
     config.write_text(CONFIG.format(host=HOST, tmp=collectd_dir, url=f"{hub.status_url}/status",
+                                    more="",
                                     module_path=REPO / "plugins" / "collectd"))  # fmt: skip
     log = collectd_dir / "collectd.log"
     proc = subprocess.Popen([collectd_bin, "-f", "-C", str(config)], stderr=subprocess.STDOUT,
@@ -140,6 +142,46 @@ def test_collectd_reads_the_hub_and_stores_per_consumer_values(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+    assert "consumer_hub: cannot read" not in _text(log)
+
+
+def test_collectd_reads_through_the_socket_with_the_token(
+    tmp_path: Path,
+    publisher: TestPublisher,
+    hubs: list[HubProcess],
+    collectd_bin: str,
+    collectd_dir: Path,
+) -> None:
+    """Socket and TokenFile: collectd reads a hub on status.socket behind status.token_file."""
+    with tempfile.TemporaryDirectory(prefix="hub-") as short:  # a socket path is short
+        token = Path(short) / "token"
+        token.write_text("s3cret\n")
+        token.chmod(0o600)
+        sock = str(Path(short) / "s.sock")
+        config = hub_config(publisher.endpoint, {})
+        config["status"] = {"token_file": str(token), "socket": sock}
+        hubs.append(HubProcess(tmp_path, config).start())
+        more = f'\n    Socket "{sock}"\n    TokenFile "{token}"'
+        conf = collectd_dir / "collectd.conf"
+        conf.write_text(CONFIG.format(host=HOST, tmp=collectd_dir, more=more,
+                                      url="http://localhost/status",
+                                      module_path=REPO / "plugins" / "collectd"))  # fmt: skip
+        log = collectd_dir / "collectd.log"
+        proc = subprocess.Popen([collectd_bin, "-f", "-C", str(conf)], stderr=subprocess.STDOUT,
+                                stdout=(collectd_dir / "stdout.log").open("w"))  # fmt: skip
+        try:
+            wait_until(
+                lambda: _last_value(collectd_dir, "consumer_hub", "uptime") is not None,
+                20,
+                f"collectd's uptime value; log: {_text(log)}",
+            )
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
     assert "consumer_hub: cannot read" not in _text(log)
 
 
