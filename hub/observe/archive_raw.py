@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from twisted.internet.address import UNIXAddress
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from twisted.web.resource import Resource
@@ -88,8 +89,9 @@ class ArchiveRaw:
 
     def render(self, request: Request) -> bytes | int:
         """Answer one GET (reactor thread): 403, 400, or the answer later (NOT_DONE_YET)."""
-        peer = getattr(request.getClientAddress(), "host", "")
-        if not is_loopback(peer):  # a TCP peer's host is an address, never a name
+        address = request.getClientAddress()
+        local = isinstance(address, UNIXAddress)  # status.socket: a local peer
+        if not (local or is_loopback(getattr(address, "host", ""))):  # an address, never a name
             return _json(request, 403, {"error": "/archive/raw answers loopback clients only"})
         try:
             asked = parse(request_args(request), self.clock())

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactor
 from twisted.web.test.requesthelper import DummyRequest
@@ -63,6 +63,15 @@ def test_bad_parameters_are_400_before_any_query(
     body = raw.render(request)
     assert request.responseCode == 400 and isinstance(body, bytes)
     assert orjson.loads(body)["parameter"] == name
+
+
+def test_a_unix_socket_peer_is_local() -> None:
+    """Over status.socket (a UNIXAddress peer): past the loopback check, to the parameters."""
+    page = ArchiveRaw(Clock(), "/nonexistent.sqlite", clock=lambda: 1e9)
+    page.pool = NoPool()  # type: ignore[assignment]
+    request = _request(UNIXAddress(b"/run/consumer-hub/status.sock"), page=[b"0"])
+    body = page.render(request)
+    assert request.responseCode == 400 and isinstance(body, bytes)
 
 
 def test_the_pool_is_the_pages_own_and_follows_the_server(tmp_path: Any) -> None:
