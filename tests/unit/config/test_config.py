@@ -192,3 +192,16 @@ def test_yaml_merge_keys_and_aliases_are_not_duplicates(tmp_path: Path) -> None:
     )
     config = load_config(path)
     assert [config.consumers[n].threads for n in "abc"] == [2, 3, 2]
+
+
+def test_status_token_and_socket_keys() -> None:
+    """token_file, socket, socket_mode (octal), socket_group; a bad mode or key is refused."""
+    status = {"token_file": "/t", "socket": "/run/s.sock", "socket_mode": "0600",
+              "socket_group": "adm"}  # fmt: skip
+    config = config_from_dict({"endpoints": ["tcp://x:1"], "status": status})
+    assert (config.status.token_file, config.status.socket) == ("/t", "/run/s.sock")
+    assert (config.status.socket_mode, config.status.socket_group) == ("0600", "adm")
+    with pytest.raises(ConfigError, match=r"socket_mode.*octal"):
+        config_from_dict({"endpoints": ["tcp://x:1"], "status": {"socket_mode": "0999"}})
+    with pytest.raises(ConfigError, match="tokenfile"):
+        config_from_dict({"endpoints": ["tcp://x:1"], "status": {"tokenfile": "/t"}})
