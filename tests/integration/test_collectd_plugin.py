@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,14 +104,8 @@ def test_collectd_reads_the_hub_and_stores_per_consumer_values(
         publisher.send({"topic": topic, "msg": {}})
     wait_records(tmp_path / "rec.jsonl", 4)
     wait_until(lambda: hub.status()["consumers"]["rec"]["failed"] == 1, what="the failure")
-    config = collectd_dir / "collectd.conf"
-    config.write_text(CONFIG.format(host=HOST, tmp=collectd_dir, url=f"{hub.status_url}/status",
-                                    more="",
-                                    module_path=REPO / "plugins" / "collectd"))  # fmt: skip
     log = collectd_dir / "collectd.log"
-    proc = subprocess.Popen([collectd_bin, "-f", "-C", str(config)], stderr=subprocess.STDOUT,
-                            stdout=(collectd_dir / "stdout.log").open("w"))  # fmt: skip
-    try:
+    with running_collectd(collectd_bin, collectd_dir, f"{hub.status_url}/status"):
         consumer = "consumer_hub-rec"
         expected = {
             (consumer, "derive-done"): 4,
@@ -135,13 +131,6 @@ def test_collectd_reads_the_hub_and_stores_per_consumer_values(
             f"collectd csv values {expected}; have {values()}; log: {_text(log)}",
         )
         assert (_last_value(collectd_dir, "consumer_hub", "memory-rss") or 0) > 0
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
     assert "consumer_hub: cannot read" not in _text(log)
 
 
@@ -162,27 +151,33 @@ def test_collectd_reads_through_the_socket_with_the_token(
         config["status"] = {"token_file": str(token), "socket": sock}
         hubs.append(HubProcess(tmp_path, config).start())
         more = f'\n    Socket "{sock}"\n    TokenFile "{token}"'
-        conf = collectd_dir / "collectd.conf"
-        conf.write_text(CONFIG.format(host=HOST, tmp=collectd_dir, more=more,
-                                      url="http://localhost/status",
-                                      module_path=REPO / "plugins" / "collectd"))  # fmt: skip
         log = collectd_dir / "collectd.log"
-        proc = subprocess.Popen([collectd_bin, "-f", "-C", str(conf)], stderr=subprocess.STDOUT,
-                                stdout=(collectd_dir / "stdout.log").open("w"))  # fmt: skip
-        try:
+        with running_collectd(collectd_bin, collectd_dir, "http://localhost/status", more):
             wait_until(
                 lambda: _last_value(collectd_dir, "consumer_hub", "uptime") is not None,
                 20,
                 f"collectd's uptime value; log: {_text(log)}",
             )
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
     assert "consumer_hub: cannot read" not in _text(log)
+
+
+@contextlib.contextmanager
+def running_collectd(binary: str, directory: Path, url: str, more: str = "") -> Iterator[None]:
+    """collectd in the foreground with our plugin reading ``url``; stopped on leaving."""
+    conf = directory / "collectd.conf"
+    conf.write_text(CONFIG.format(host=HOST, tmp=directory, url=url, more=more,
+                                  module_path=REPO / "plugins" / "collectd"))  # fmt: skip
+    proc = subprocess.Popen([binary, "-f", "-C", str(conf)], stderr=subprocess.STDOUT,
+                            stdout=(directory / "stdout.log").open("w"))  # fmt: skip
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def _text(path: Path) -> str:
