@@ -148,16 +148,6 @@ def _args(query: str) -> dict[str, list[str]]:
     return parse_qs(query)
 
 
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local time is UTC in this process, as on the datagrepper host compared with."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def _fill(url: str) -> str:
     store = ArchiveStore(url).open()
     store.write(sample_records())

@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from hub.routing.holds import Holds
-
-
-class Input:
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def pause(self) -> None:
-        self.events.append("pause")
-
-    def resume(self) -> None:
-        self.events.append("resume")
+from tests.fakes import Input
 
 
 def test_input_resumes_only_once_every_reason_let_go() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from hub.message import Message
 from hub.signatures.gate import Pair, SignatureGate
 from hub.signatures.x509 import Refused
+from tests.fakes import Input
 
 
 class Reactor:
@@ -40,17 +41,6 @@ class Verifier:
         if envelope["msg"] % 2:
             raise Refused("not_allowed", "odd", "host")
         return "host"
-
-
-class Input:
-    def __init__(self) -> None:
-        self.events: list[str] = []
-
-    def pause(self) -> None:
-        self.events.append("pause")
-
-    def resume(self) -> None:
-        self.events.append("resume")
 
 
 def pairs(*numbers: int) -> list[Pair]:

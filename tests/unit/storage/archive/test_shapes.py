@@ -31,16 +31,6 @@ class DatagrepperEncoder(json.JSONEncoder):
         return super().default(o)
 
 
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local time zone is UTC (datagrepper's mktime reads local time)."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.fixture(scope="module")
 def archive(
     tmp_path_factory: pytest.TempPathFactory,
