@@ -30,6 +30,8 @@ from hub.cli import statushttp
 from hub.data import load_samples
 
 REPO = Path(__file__).resolve().parents[2]
+# the environment a CLI subprocess runs in: this checkout's hub, nothing of the caller's
+CLI_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:

@@ -16,7 +16,7 @@ import pytest
 import zmq
 
 from tests.integration.harness import (
-    REPO,
+    CLI_ENV,
     HubProcess,
     TestPublisher,
     hub_config,
@@ -25,7 +25,7 @@ from tests.integration.harness import (
 )
 
 pytestmark = pytest.mark.integration
-ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+ENV = CLI_ENV
 
 
 def test_publish_command_reaches_a_running_hub(tmp_path: Path, hubs: list[HubProcess]) -> None:

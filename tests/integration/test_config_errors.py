@@ -10,7 +10,7 @@ import pytest
 import yaml
 import zmq
 
-from tests.integration.harness import REPO
+from tests.integration.harness import CLI_ENV, REPO
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ def run_hub(tmp_path: Path, config: object, command: str = "run") -> subprocess.
         text=True,
         timeout=30,
         cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env=CLI_ENV,
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.integration.harness import (
+    CLI_ENV,
     REPO,
     HubProcess,
     TestPublisher,
@@ -28,7 +29,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        env=CLI_ENV,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.integration.harness import (
+    CLI_ENV,
     REPO,
     HubProcess,
     TestPublisher,
@@ -55,7 +56,7 @@ class Tail:
     def __init__(self, cwd: Path, topic: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.peers.fedmsg_tail", topic], cwd=cwd,
-            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+            env=CLI_ENV,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         self.seen: list[dict[str, Any]] = []

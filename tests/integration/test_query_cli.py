@@ -22,7 +22,7 @@ from hub.storage.archive.shapes import epoch
 from tests.archive_queries import theirs
 from tests.archive_samples import datanommer_reading, sample_records
 from tests.integration.harness import (
-    REPO,
+    CLI_ENV,
     HubProcess,
     TestPublisher,
     hub_config,
@@ -32,7 +32,7 @@ from tests.integration.harness import (
 from tests.integration.servers.postgresql import PostgreSQL, free_port
 
 pytestmark = pytest.mark.integration
-ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+ENV = CLI_ENV
 
 
 def query(*argv: str) -> subprocess.CompletedProcess[str]:
