@@ -21,12 +21,14 @@ import bisect
 import logging
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from pika.exchange_type import ExchangeType
 from twisted.internet import defer
 
 from hub.transports.amqp.bindings import binding_keys
+from hub.transports.amqp.frames import OnDeliver
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_SUFFIX = ".dead-letters"
@@ -85,18 +87,33 @@ class Delivery:
     redelivered: bool
 
 
+class Router(Protocol):
+    """Where a consumer tag's deliveries can be read before pika (`protocol.HubProtocol`)."""
+
+    def route(self, channel: int, consumer_tag: str, on_deliver: OnDeliver) -> None: ...
+    def unroute(self, channel: int, consumer_tag: str | None = None) -> None: ...
+
+
 class ConsumeChannel:
     """The consuming channel of one connection; ``ended`` fires when any of its consumers ends.
 
     ``on_delivery`` must not raise (`AmqpConnection` wraps it: a raise there is a defect).
+    With a ``router``, each consumer's deliveries are read by the hub's frame reader
+    (`hub.transports.amqp.frames`) from its ``basic.consume-ok`` to its cancel; without one (or
+    for what pika still delivers), through pika's queue object.
     """
 
     def __init__(
-        self, channel: Any, generation: int, on_delivery: Callable[[Delivery], None]
+        self,
+        channel: Any,
+        generation: int,
+        on_delivery: Callable[[Delivery], None],
+        router: Router | None = None,
     ) -> None:
         self.channel = channel
         self.generation = generation
         self.on_delivery = on_delivery
+        self.router = router
         self.ended: defer.Deferred[str] = defer.Deferred()
         self.unsettled: set[int] = set()
         self._consumers: dict[str, str] = {}  # consumer tag -> queue name
@@ -142,28 +159,39 @@ class ConsumeChannel:
             yield self.channel.queue_unbind(spec.name, exchange, routing_key=key)
 
     def _read(self, queue: str, source: Any, tag: str) -> None:
-        """Hand each delivery on as pika queues it; when the consumer ends (cancel, close),
-        fire ``ended``. pika's queue object would hold each delivery for a ``get()`` Deferred
-        and a generator step (5% of a delivery's cost, docs/benchmarks.md): its ``put`` is
-        replaced on this instance by the hand-off, and one ``get()`` stays waiting, to be failed
-        by the queue's ``close`` with the reason."""
+        """Hand each delivery on as it comes; when the consumer ends (cancel, close), fire
+        ``ended``. The router, if any, reads the deliveries before pika does. pika's queue
+        object would hold each delivery for a ``get()`` Deferred and a generator step: its
+        ``put`` is replaced on this instance by the hand-off, and one ``get()`` stays waiting,
+        to be failed by the queue's ``close`` with the reason."""
 
         def put(item: Any) -> None:
             method = item.method
-            self.unsettled.add(method.delivery_tag)
-            self.on_delivery(
-                Delivery(queue, method.delivery_tag, self.generation, method.routing_key,
-                         item.properties, item.body, bool(method.redelivered))
-            )  # fmt: skip
+            hand_on(method.delivery_tag, bool(method.redelivered), method.routing_key,
+                    item.properties, item.body)  # fmt: skip
 
         def closed(failure: Any) -> None:
+            self._unroute(tag)
             if not self.ended.called and tag not in self._cancelled:
                 self.ended.callback(f"consumer of {queue} ended: {failure.value!r}")
 
+        hand_on = partial(self._hand_on, queue)
         while source.pending:  # anything queued before this took over
             put(source.pending.pop(0))
         source.put = put
         source.get().addCallbacks(lambda item: put(item), closed)
+        if self.router is not None:
+            self.router.route(self.channel.channel_number, tag, hand_on)
+
+    def _hand_on(
+        self, queue: str, tag: int, redelivered: bool, key: str, properties: Any, body: bytes
+    ) -> None:
+        self.unsettled.add(tag)
+        self.on_delivery(Delivery(queue, tag, self.generation, key, properties, body, redelivered))
+
+    def _unroute(self, tag: str | None = None) -> None:
+        if self.router is not None:
+            self.router.unroute(self.channel.channel_number, tag)
 
     def ack(self, tags: Sequence[int]) -> bool:
         """Ack each of ``tags`` this channel delivered and did not settle yet (False if one
@@ -202,6 +230,7 @@ class ConsumeChannel:
     def cancel(self) -> Generator[Any, Any, None]:
         """Stop every consumer (``basic.cancel``); deliveries already made stay unsettled."""
         self._cancelling = True
+        self._unroute()
         for tag in list(self._consumers):
             if self.channel.is_open:
                 yield self.channel.basic_cancel(tag)
@@ -215,6 +244,7 @@ class ConsumeChannel:
             if name == queue and self.channel.is_open:
                 del self._consumers[tag]
                 self._cancelled.add(tag)
+                self._unroute(tag)
                 yield self.channel.basic_cancel(tag)
 
     @property

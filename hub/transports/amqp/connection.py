@@ -4,16 +4,15 @@ Everything here runs on the reactor thread; call every method from it (a worker 
 a publish over with ``reactor.callFromThread``). It knows nothing of consumers or workers: it
 takes a clock/reactor, a URL and callables, and gives `Delivery` objects to ``on_delivery``.
 
-It is pika's Twisted adapter, not fedora-messaging's protocol built on it, because the hub
-decides each ack itself, on its own threads (docs/amqp.md, "The connection").
-
-A connection attempt opens the TCP (or TLS) connection, waits for the AMQP handshake, opens the
-consuming channel (`ConsumeChannel`: declares, binds, prefetch, consume) and the publishing
-channel (`PublishChannel`: confirm mode), all within ``connect_timeout_s``. If any of it fails,
-or the connection later drops, a consumer is cancelled by the broker (its queue was deleted) or
-the consuming channel closes, the connection is closed and the next attempt is made after
-``backoff.delay(n)``; each success redeclares everything and starts a new generation. Heartbeats
-are pika's, on reactor timers: they keep running while consumers work on their own threads.
+It is pika's Twisted adapter (`protocol.HubProtocol`, whose frame reader takes the deliveries),
+not fedora-messaging's protocol, because the hub decides each ack itself, on its own threads
+(docs/amqp.md, "The connection"). An attempt opens the TCP (or TLS) connection, the AMQP
+handshake, the consuming channel (`ConsumeChannel`: declares, binds, prefetch, consume) and the
+publishing channel (`PublishChannel`: confirm mode), all within ``connect_timeout_s``. If any
+of it fails, or later the connection drops, the broker cancels a consumer (its queue was
+deleted) or the consuming channel closes, the connection is closed and the next attempt is made
+after ``backoff.delay(n)``; each success redeclares everything and starts a new generation.
+Heartbeats are pika's, on reactor timers: they run on while consumers work on their threads.
 """
 
 from __future__ import annotations
@@ -30,12 +29,12 @@ from hub.transports.amqp.errors import NotConnected, reason_of
 from hub.transports.amqp.params import (
     DEFAULT_BACKOFF,
     Backoff,
-    RememberingProtocol,
     TlsFiles,
     endpoint,
     parameters,
     redacted,
 )
+from hub.transports.amqp.protocol import HubProtocol
 from hub.transports.amqp.publishing import PublishChannel
 from hub.transports.amqp.wire import Encoded
 
@@ -59,14 +58,9 @@ class AmqpConnection:
         connect_timeout_s: float = 30.0,
         on_state: Callable[[bool], None] | None = None,
     ) -> None:
-        self.reactor = reactor
-        self.url = url
-        self.queues = tuple(queues)
-        self.on_delivery = on_delivery
-        self.on_failure = on_failure
-        self.exchange = exchange
-        self.tls = tls
-        self.backoff = backoff
+        self.reactor, self.url, self.queues = reactor, url, tuple(queues)
+        self.on_delivery, self.on_failure = on_delivery, on_failure
+        self.exchange, self.tls, self.backoff = exchange, tls, backoff
         self.connect_timeout_s = connect_timeout_s
         self.on_state = on_state or (lambda up: None)
         self.params = parameters(url, tls)
@@ -75,12 +69,11 @@ class AmqpConnection:
         self.connections = 0
         self.refused = 0  # acks/nacks not sent: older generation, unknown tag, no channel
         self.last_error: str | None = None
-        self._proto: Any = None
+        self._proto: HubProtocol | None = None
         self._consume: ConsumeChannel | None = None
         self._publish: PublishChannel | None = None
         self._retry: Any = None
-        self._ready = False
-        self._stopping = False
+        self._ready = self._stopping = False
         self.halted: set[str] = set()  # queues not consumed any more (their consumer halted)
 
     @property
@@ -94,6 +87,11 @@ class AmqpConnection:
         closes it, e.g. for a forbidden publish)."""
         channel = self._publish.channel if self._publish is not None else None
         return bool(channel is not None and channel.is_open)
+
+    @property
+    def read_by_hub(self) -> int:
+        """Deliveries of the current connection read by the hub's frame reader, not pika."""
+        return self._proto.reader.delivered if self._proto is not None else 0
 
     def start(self) -> None:
         """Make the first connection attempt (later ones follow failures by themselves)."""
@@ -110,12 +108,12 @@ class AmqpConnection:
     @defer.inlineCallbacks
     def _open(self) -> Generator[Any, Any, tuple[Any, ConsumeChannel, PublishChannel]]:
         target = endpoint(self.reactor, self.params, self.tls, self.connect_timeout_s)
-        proto = RememberingProtocol(self.params, custom_reactor=self.reactor)
+        proto = HubProtocol(self.params, custom_reactor=self.reactor)
         self._proto = proto
         yield endpoints.connectProtocol(target, proto)
         yield proto.ready
         self.generation += 1
-        consume = ConsumeChannel((yield proto.channel()), self.generation, self._deliver)
+        consume = ConsumeChannel((yield proto.channel()), self.generation, self._deliver, proto)
         self._consume = consume  # current at once: what it delivers during setup can be acked
         yield consume.setup(self.exchange, [q for q in self.queues if q.name not in self.halted])
         publish = yield PublishChannel(proto, self.exchange).open()

@@ -2,8 +2,7 @@
 
 Runs on the main thread (`parameters`, at config check and start-up: it validates the URL) and
 on the reactor thread (`endpoint`, before each connection attempt; it reads the TLS files, so a
-renewed certificate is picked up on the next reconnect). Also the reconnect `Backoff`, and
-`RememberingProtocol` (pika's protocol, keeping why the socket was lost; reactor thread).
+renewed certificate is picked up on the next reconnect). Also the reconnect `Backoff`.
 
 The URL is pika's (``amqp://user:pass@host:port/vhost?heartbeat=30``, ``%2F`` for the vhost
 ``/``; ``amqps://`` for TLS, port 5671 by default). Twisted, not pika, opens the socket, so TLS
@@ -21,8 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pika
-from pika.adapters.twisted_connection import TwistedProtocolConnection
-from twisted.internet import endpoints, protocol, ssl
+from twisted.internet import endpoints, ssl
 
 import hub
 from hub.errors import ConfigError
@@ -117,14 +115,3 @@ def redacted(url: str) -> str:
         return url
     userinfo, host = parts.netloc.rsplit("@", 1)
     return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}"))
-
-
-class RememberingProtocol(TwistedProtocolConnection):  # type: ignore[misc] # pika ships no types
-    """pika's protocol, remembering why the TCP/TLS connection was lost (pika's own error
-    for a failed handshake is only ``AMQPConnectionError(1)``; this keeps, e.g., the TLS error)."""
-
-    lost_reason: Any = None
-
-    def connectionLost(self, reason: Any = protocol.connectionDone) -> None:
-        self.lost_reason = reason
-        super().connectionLost(reason)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+import pika
 import pytest
 from pika.exceptions import UnroutableError
 
@@ -303,3 +306,39 @@ def test_heartbeats_keep_a_connection_up_while_a_message_is_held(
     assert reactor_thread.call(conn.ack, delivery.tag, delivery.generation) is True
     assert conn.connections == 1
     settled(rabbitmq, spec.name, ready=0, unacked=0)
+
+
+def test_a_steady_stream_read_by_the_hub_keeps_pikas_heartbeat_checker_content(
+    rabbitmq: RabbitMQ, reactor_thread: ReactorThread, connections: Connect, prefix: str
+) -> None:
+    """heartbeat=1: for 13 s the broker sends only deliveries (no heartbeats: it has data to
+    send), every one read by the hub's frame reader, not pika; pika's checker (every 6 s) still
+    sees the connection alive: one connection, every delivery in order, all read by the hub."""
+    got, spec = Deliveries(), QueueSpec(f"{prefix}.q", (f"{prefix}.#",))
+    conn = connections(f"{rabbitmq.url}?heartbeat=1", [spec], got, backoff=FAST)
+    up(reactor_thread, conn)
+    stop, sent = threading.Event(), []
+
+    def publisher() -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(rabbitmq.url))
+        channel = connection.channel()
+        while not stop.wait(0.05):
+            message = encode(f"{prefix}.m", {"n": len(sent)})
+            channel.basic_publish(
+                "amq.topic", message.routing_key, message.body, message.properties
+            )
+            sent.append(len(sent))
+        connection.close()
+
+    thread = threading.Thread(target=publisher, name="test-publisher")
+    thread.start()
+    deadline, seen = time.monotonic() + 13.0, []
+    while time.monotonic() < deadline:
+        (delivery,) = got.take()
+        seen.append(orjson.loads(delivery.body)["n"])
+        assert reactor_thread.call(conn.ack, delivery.tag, delivery.generation) is True
+    stop.set()
+    thread.join(10)
+    seen += [orjson.loads(d.body)["n"] for d in got.take(len(sent) - len(seen))]
+    assert seen == sent and len(sent) > 200
+    assert conn.connections == 1 and reactor_thread.call(lambda: conn.read_by_hub) == len(sent)
