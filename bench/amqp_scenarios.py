@@ -60,15 +60,15 @@ def _amqp_rows(
 
 
 def _floor_rows(select: list[Run], floor: list[Run], hub: list[Run]) -> list[Row]:
-    """pika's Twisted adapter alone (the hub's adapter, no hub code) against the loop, and the
-    hub against it: what the adapter costs and what the hub adds."""
+    """pika's Twisted adapter alone (the protocol the hub's is built on, with pika reading the
+    deliveries) against the loop, and the hub against it."""
     base, twisted = _best(select), _best(floor)
     b = report.rate(base.rate)
     ratios = [h.rate / f.rate for h, f in zip(hub, floor, strict=True)]
     return [
-        Row("pika Twisted adapter loop (design floor)", report.rate(twisted.rate), b,
+        Row("pika Twisted adapter loop", report.rate(twisted.rate), b,
             twisted.rate / base.rate),
-        Row("1 consumer / design floor, each round", report.spread(ratios), "", None),
+        Row("1 consumer / pika Twisted adapter loop, each round", report.spread(ratios), "", None),
         _cpu("pika Twisted adapter loop", twisted, base),
     ]  # fmt: skip
 

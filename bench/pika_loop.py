@@ -3,9 +3,9 @@
 ``select_main``, ``blocking_main`` and ``twisted_main`` each run in a process of their own
 (``spawn``, through `bench.baseline.Baseline`), single-threaded: pika's ``SelectConnection``
 (its own ioloop, callbacks), ``BlockingConnection`` (``basic_consume`` + ``start_consuming``,
-what most plain consumers are) or the Twisted adapter the hub is built on
-(``TwistedProtocolConnection``: a Deferred per delivery from its queue object, on the reactor
-thread; no hand-off, no hub code: the AMQP design floor). Each sets
+what most plain consumers are) or the Twisted adapter the hub's protocol is built on
+(``TwistedProtocolConnection``: pika reads each delivery, a Deferred per delivery from its
+queue object, on the reactor thread; no hand-off, no hub code). Each sets
 ``basic_qos(prefetch_count=prefetch)`` as the hub does, and per delivery does what the hub's
 path does around a counting consumer: ``json.loads`` of the body, the same `Tally` bookkeeping,
 then ``basic_ack`` of that one delivery tag (no ``multiple``: the hub acks each message once

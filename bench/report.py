@@ -6,6 +6,7 @@ import datetime
 import os
 import platform
 import shlex
+import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,9 +40,13 @@ def rate(value: float, unit: str = "msg/s") -> str:
 
 
 def spread(values: Sequence[float], fmt: str = "{:.2f}x") -> str:
-    """``lo-hi`` of a figure over the rounds (one value when there was one round)."""
+    """``lo-hi`` of a figure over the rounds (one value when there was one round), and the
+    median from three rounds on."""
     lo, hi = fmt.format(min(values)), fmt.format(max(values))
-    return lo if lo == hi else f"{lo}-{hi}"
+    if lo == hi:
+        return lo
+    middle = f" (median {fmt.format(statistics.median(values))})" if len(values) >= 3 else ""
+    return f"{lo}-{hi}{middle}"
 
 
 def micros(nanoseconds: float) -> str:
